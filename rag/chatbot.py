@@ -1,0 +1,113 @@
+"""Chatbot: the one entry point. Loads (or builds) the index once, then answers questions."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from pathlib import Path
+
+from rag.answer import Answer, compose
+from rag.config import Settings
+from rag.embed import Encoder
+from rag.errors import QuestionError, RagError
+from rag.index import Document, Index, ensure_index
+from rag.retrieve import Retriever
+
+
+class Chatbot:
+    """Answers questions about the articles in a corpus with verbatim quotes.
+
+    Safe to call from several threads: the index is read-only and the encoder locks itself.
+    """
+
+    def __init__(self, settings: Settings, index: Index | None = None,
+                 encoder: Encoder | None = None):
+        self.settings = settings
+        self.encoder = encoder or Encoder(settings.model)
+        self.index = index or ensure_index(settings, self.encoder)
+        self.retriever = Retriever(self.index, self.encoder, settings)
+
+    @classmethod
+    def load(cls, corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
+             settings: Settings | None = None, **overrides) -> "Chatbot":
+        """Load the index, building it first when it is missing or stale.
+
+        Raises:
+            CorpusError: the corpus is missing, empty or unreadable and there is no index.
+            IndexStale: the index does not match the settings and there is no corpus.
+        """
+        base = settings or Settings()
+        settings = dataclasses.replace(base, corpus_dir=Path(corpus_dir),
+                                       index_dir=Path(index_dir), **overrides)
+        return cls(settings)
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self.index.documents
+
+    def warm_up(self) -> None:
+        """Load the model and lazy tables now rather than on the first question."""
+        self.retriever.warm_up()
+
+    def ask(self, question: str, k: int | None = None, doc: str | None = None,
+            context: str | None = None) -> Answer:
+        """Answer a question with up to k verbatim quotes, or abstain.
+
+        `context` is the previous question of a conversation: a vague follow-up ("why?",
+        "what did he say about it?") is also tried together with it, and the more
+        confident of the two answers is returned.
+
+        Raises:
+            QuestionError: the question is empty, too long, or holds no words.
+            ValueError: k is not positive.
+            RagError: doc names no loaded article.
+        """
+        question = self.check_question(question)
+        k = self.settings.max_quotes if k is None else k
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        if doc is not None and doc not in self.index.documents:
+            raise RagError(f"No article {doc!r} is loaded; choose one of: "
+                           f"{', '.join(sorted(self.index.documents))}.")
+        answer = self._answer(question, question, k, doc)
+        if context and self._is_vague(question):
+            followed = self._answer(question, f"{self.check_question(context)} {question}", k, doc)
+            if followed.confidence > answer.confidence:
+                answer = followed
+        return answer
+
+    def _answer(self, question: str, query: str, k: int, doc: str | None) -> Answer:
+        vector = self.encoder.encode([query])[0]
+        terms = self.retriever.question_terms(query)
+        hits = self.retriever.search(query, doc=doc, vector=vector, terms=terms)
+        candidates = self.retriever.candidate_sentences(hits, vector, terms)
+        titles = {d.doc: d.title for d in self.index.documents.values()}
+        answer = compose(query, candidates, titles, k, self.settings.min_confidence)
+        return dataclasses.replace(answer, question=question)
+
+    def _is_vague(self, question: str) -> bool:
+        terms = self.retriever.question_terms(question)
+        refers_back = re.search(r"\b(he|she|they|it|this|that|these|those|him|her|them|his|"
+                                r"their|its)\b", question, re.IGNORECASE)
+        return len(terms) <= 1 or (len(terms) <= 3 and refers_back is not None)
+
+    def check_question(self, question: object) -> str:
+        """The question with control characters removed and spaces folded.
+
+        Raises:
+            QuestionError: not text, empty, longer than max_question_chars, or without words.
+        """
+        if not isinstance(question, str):
+            raise QuestionError(f"The question must be text, got {type(question).__name__}.")
+        cleaned = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", " ", question)  # terminal colour codes
+        cleaned = "".join(" " if unicodedata.category(c).startswith("C") else c for c in cleaned)
+        cleaned = re.sub(r"\s+", " ", cleaned).strip()
+        if not cleaned:
+            raise QuestionError("The question is empty. Type a question about the article.")
+        if len(cleaned) > self.settings.max_question_chars:
+            raise QuestionError(f"The question is {len(cleaned):,} characters long; the limit "
+                                f"is {self.settings.max_question_chars:,}.")
+        if not re.search(r"\w", cleaned):
+            raise QuestionError("The question holds no words. Type a question about the article.")
+        return cleaned

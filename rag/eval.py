@@ -1,0 +1,175 @@
+"""Score a question set: retrieval hits, answer accuracy, abstention, groundedness, latency.
+
+A question file is JSON Lines: {"id", "question", "answers", "evidence", "answerable"}.
+`evidence` is the verbatim sentence (or part of it) that answers; a quote "hits" when it
+overlaps at least half of the evidence in the cleaned text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import string
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.answer import Answer
+from rag.chatbot import Chatbot
+from rag.errors import RagError
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    evidence: str
+    answerable: bool
+    doc: str | None = None  # which article the evidence is in; None: any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    answer: Answer
+    rank: int | None  # 1-based rank of the first quote holding the evidence
+    correct: bool  # an acceptable answer inside the short answer
+    exact: float
+    f1: float
+    grounded: bool
+    ms: float
+
+
+@dataclass(frozen=True)
+class Report:
+    n: int
+    answerable: int
+    unanswerable: int
+    hit_at_1: float
+    hit_at_3: float
+    hit_at_5: float
+    mrr: float
+    answer_accuracy: float
+    exact_match: float
+    f1: float
+    abstention_recall: float  # unanswerable questions abstained on
+    false_abstention: float  # answerable questions abstained on
+    grounded: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    misses: tuple[dict, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSON Lines question file. Raises RagError naming the bad line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise RagError(f"Cannot read question file {path}: {e}.") from None
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(Question(str(row["id"]), row["question"], tuple(row.get("answers", ())),
+                                      row.get("evidence", ""), bool(row["answerable"]),
+                                      row.get("doc")))
+        except (ValueError, KeyError, TypeError) as e:
+            raise RagError(f"{path} line {number} is not a valid question ({e}).") from None
+    if not questions:
+        raise RagError(f"{path} holds no questions.")
+    return questions
+
+
+def normalize(text: str) -> str:
+    """SQuAD normalization: lower case, no punctuation, no articles, single spaces."""
+    text = text.lower().replace("’", "'")
+    text = "".join(c for c in text if c not in set(string.punctuation) | {"“", "”", "‘"})
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def token_f1(prediction: str, truth: str) -> float:
+    pred, gold = normalize(prediction).split(), normalize(truth).split()
+    common = sum((Counter(pred) & Counter(gold)).values())
+    if not pred or not gold or common == 0:
+        return float(not pred and not gold)
+    precision, recall = common / len(pred), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _evidence_rank(answer: Answer, question: Question, texts: dict[str, str]) -> int | None:
+    if not question.evidence:
+        return None
+    for rank, quote in enumerate(answer.quotes, 1):
+        if question.doc and quote.doc != question.doc:
+            continue
+        at = texts[quote.doc].find(question.evidence)
+        if at < 0:
+            continue
+        overlap = min(quote.end, at + len(question.evidence)) - max(quote.start, at)
+        if overlap >= len(question.evidence) / 2:
+            return rank
+    return None
+
+
+def evaluate(bot: Chatbot, questions: list[Question]) -> tuple[Report, list[Outcome]]:
+    """Run every question through bot.ask and score the answers."""
+    texts = {d.doc: d.text for d in bot.documents.values()}
+    outcomes = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = bot.ask(q.question, k=5)
+        ms = (time.perf_counter() - started) * 1000
+        grounded = all(texts[x.doc][x.start:x.end] == x.text for x in answer.quotes)
+        short = answer.answer
+        correct = q.answerable and not answer.abstained and any(
+            normalize(a) in normalize(short) for a in q.answers)
+        exact = max((float(normalize(short) == normalize(a)) for a in q.answers), default=0.0)
+        f1 = max((token_f1(short, a) for a in q.answers), default=0.0)
+        outcomes.append(Outcome(q, answer, _evidence_rank(answer, q, texts), correct, exact, f1,
+                                grounded, ms))
+    return _report(outcomes), outcomes
+
+
+def _report(outcomes: list[Outcome]) -> Report:
+    answerable = [o for o in outcomes if o.question.answerable]
+    unanswerable = [o for o in outcomes if not o.question.answerable]
+
+    def share(items, test) -> float:
+        return round(sum(1 for o in items if test(o)) / len(items), 4) if items else 0.0
+
+    latencies = sorted(o.ms for o in outcomes)
+    misses = []
+    for o in outcomes:
+        wrong = (o.question.answerable and (not o.correct or o.rank != 1)) or (
+            not o.question.answerable and not o.answer.abstained)
+        if wrong:
+            misses.append({"id": o.question.id, "question": o.question.question,
+                           "expected": "abstain" if not o.question.answerable else o.question.evidence,
+                           "got": "abstained" if o.answer.abstained else o.answer.answer,
+                           "evidence_rank": o.rank, "confidence": o.answer.confidence})
+    return Report(
+        n=len(outcomes), answerable=len(answerable), unanswerable=len(unanswerable),
+        hit_at_1=share(answerable, lambda o: o.rank is not None and o.rank <= 1),
+        hit_at_3=share(answerable, lambda o: o.rank is not None and o.rank <= 3),
+        hit_at_5=share(answerable, lambda o: o.rank is not None and o.rank <= 5),
+        mrr=round(sum(1 / o.rank for o in answerable if o.rank) / len(answerable), 4)
+        if answerable else 0.0,
+        answer_accuracy=share(answerable, lambda o: o.correct),
+        exact_match=round(statistics.fmean(o.exact for o in answerable), 4) if answerable else 0.0,
+        f1=round(statistics.fmean(o.f1 for o in answerable), 4) if answerable else 0.0,
+        abstention_recall=share(unanswerable, lambda o: o.answer.abstained),
+        false_abstention=share(answerable, lambda o: o.answer.abstained),
+        grounded=share(outcomes, lambda o: o.grounded),
+        latency_p50_ms=round(statistics.median(latencies), 2),
+        latency_p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2),
+        misses=tuple(misses),
+    )

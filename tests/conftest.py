@@ -1,0 +1,52 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import Chatbot, Settings
+from rag.embed import Encoder
+from rag.index import build_index
+
+DATA = Path(__file__).parent / "data"
+SEED = "zte-kerfuffle"
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real model, loaded once per test session."""
+    return Encoder()
+
+
+@pytest.fixture(scope="session")
+def corpus_copy(tmp_path_factory):
+    """A private copy of tests/data/corpus, built once; tests must not modify it."""
+    root = tmp_path_factory.mktemp("shared")
+    shutil.copytree(DATA / "corpus", root / "corpus")
+    return root
+
+
+@pytest.fixture(scope="session")
+def settings(corpus_copy):
+    return Settings(corpus_dir=corpus_copy / "corpus", index_dir=corpus_copy / "index")
+
+
+@pytest.fixture(scope="session")
+def bot(settings, encoder):
+    build_index(settings, encoder=encoder)
+    return Chatbot(settings, encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def cleaned(bot):
+    """doc id -> text of corpus/clean/<doc>.txt, as written to disk."""
+    return {p.stem: p.read_text(encoding="utf-8")
+            for p in (bot.settings.clean_dir).glob("*.txt")}
+
+
+@pytest.fixture
+def fresh_corpus(tmp_path):
+    """A writable corpus with the seed article only, and its settings."""
+    raw = tmp_path / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(DATA / "corpus" / "raw" / f"{SEED}.txt", raw)
+    return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")

@@ -1,0 +1,93 @@
+import json
+
+import pytest
+
+from rag import Answer, QuestionError, RagError
+
+CLEAR = {
+    "Who is the senator from Florida who criticized the president?": "Marco Rubio",
+    "Which company supplies most of ZTE's computer chips?": "Qualcomm",
+    "how much did the bike lane network cost": "$62 million",
+    "How many sea stars did volunteers count?": "4,812",
+    "When did the sea star population collapse?": "2014",
+    "What did the FCC propose?": "bar federal subsidies",
+}
+OFF_TOPIC = ["What is the capital of Peru?", "Write me a poem about the ocean",
+             "What cookies does this website use?", "hello, how are you?",
+             "Who won the 2018 World Cup?"]
+
+
+@pytest.mark.parametrize("question, expected", CLEAR.items())
+def test_clear_questions_are_answered(bot, question, expected):
+    answer = bot.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
+    assert answer.quotes[0].text == answer.answer
+    start, end = answer.quotes[0].answer_span
+    assert answer.quotes[0].text[start:end]
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_abstain(bot, question):
+    answer = bot.ask(question)
+    assert answer.abstained and answer.answer == ""
+    assert all(q.answer_span is None for q in answer.quotes)
+
+
+def test_quotes_are_verbatim_for_many_questions(bot, cleaned):
+    questions = list(CLEAR) + OFF_TOPIC + ["zte", "why?", "What did McConnell suggest?",
+                                           "ferry schedule", "Berg", "tariffs and trade"]
+    for question in questions:
+        answer = bot.ask(question, k=5)
+        assert answer.quotes
+        for q in answer.quotes:
+            assert cleaned[q.doc][q.start:q.end] == q.text
+            assert q.title == bot.documents[q.doc].title
+
+
+def test_who_question_highlights_a_name(bot):
+    answer = bot.ask("Whose amendment would block Trump from reversing the ZTE ban?")
+    quote = answer.quotes[0]
+    start, end = quote.answer_span
+    assert quote.text[start:end] == "Dutch Ruppersberger"
+
+
+def test_answer_to_dict_is_json(bot):
+    answer = bot.ask("Who is Betsy Cooper?", k=2)
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert set(data) >= {"question", "answer", "abstained", "quotes"}
+    assert len(data["quotes"]) == 2
+    assert set(data["quotes"][0]) >= {"text", "doc", "section", "start", "end", "score",
+                                      "answer_span", "paragraph", "title"}
+    assert isinstance(answer, Answer)
+
+
+def test_limit_to_one_document(bot):
+    answer = bot.ask("What did volunteers count?", doc="harbor-bike-lanes")
+    assert all(q.doc == "harbor-bike-lanes" for q in answer.quotes)
+    with pytest.raises(RagError, match="No article"):
+        bot.ask("anything", doc="no-such-article")
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "empty"), ("   \n\t ", "empty"), ("x" * 5000, "limit"), ("?!...", "no words"),
+    (None, "must be text"),
+])
+def test_bad_questions_raise_question_error(bot, question, message):
+    with pytest.raises(QuestionError, match=message):
+        bot.ask(question)
+
+
+def test_bad_k_is_a_value_error(bot):
+    with pytest.raises(ValueError, match="k must be"):
+        bot.ask("Who is Betsy Cooper?", k=0)
+
+
+def test_control_characters_and_emoji_are_harmless(bot):
+    answer = bot.ask("who\x00 is \x1b[31mbetsy cooper 🤔")
+    assert "Betsy Cooper" in answer.answer
+
+
+def test_typos_and_lower_case(bot):
+    answer = bot.ask("wat did rubio sayy about zte")
+    assert not answer.abstained and "Rubio" in answer.answer

@@ -1,0 +1,77 @@
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from rag.chunk import TextSplitter, chunk_sentences, split_document
+from rag.clean import clean_text
+
+SPLITTER = TextSplitter()
+
+
+def test_chunks_are_exact_slices_within_budget(bot, cleaned):
+    for chunk in bot.index.chunks:
+        assert cleaned[chunk.doc][chunk.start:chunk.end] == chunk.text
+        assert chunk.tokens <= bot.settings.chunk_tokens
+        assert SPLITTER.count_tokens(chunk.text) == chunk.tokens
+
+
+def test_sentences_are_exact_slices(bot, cleaned):
+    for s in bot.index.sentences:
+        assert cleaned[s.doc][s.start:s.end] == s.text
+        for e in s.entities:
+            assert s.start <= e.start < e.end <= s.end
+
+
+def test_abbreviations_do_not_split_sentences(bot):
+    texts = [s.text for s in bot.index.sentences]
+    assert any(t.startswith("Sen. Marco Rubio, R-Fla., in particular, struck back") and
+               t.endswith("without tighter restrictions.”") for t in texts)
+    assert not any(t.startswith(", in particular") for t in texts)
+    assert any(t.startswith("Rep. Ted Lieu, D-Calif., declared that") for t in texts)
+
+
+def test_sections_and_paragraphs_attached(bot):
+    seed = [c for c in bot.index.chunks if c.doc == "zte-kerfuffle"]
+    assert seed[0].section == "" and seed[0].paragraph == 0
+    sections = {c.section for c in seed}
+    assert {"", "It's an Extremely Complicated Relationship", "What is to be done?"} <= sections
+    kaspersky = next(s for s in bot.index.sentences if "open up its source code" in s.text)
+    assert kaspersky.section == "What is to be done?"
+    assert kaspersky.paragraph > 40
+
+
+def test_no_chunk_crosses_a_section(bot):
+    for chunk in bot.index.chunks:
+        inside = [s for s in bot.index.sentences
+                  if s.doc == chunk.doc and chunk.start <= s.start < chunk.end]
+        assert {s.section for s in inside} == {chunk.section}
+
+
+def test_budget_and_overlap_are_settings():
+    cleaned = clean_text(("Title Line\n\n" + "This is a sentence about the harbor. " * 80).strip())
+    sentences = split_document("d", cleaned.text, cleaned.blocks, SPLITTER)
+    chunks = chunk_sentences(cleaned.text, sentences, SPLITTER, 50, 10)
+    assert len(chunks) > 5
+    assert all(c.tokens <= 50 for c in chunks)
+    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:]))  # they overlap
+    no_overlap = chunk_sentences(cleaned.text, sentences, SPLITTER, 50, 0)
+    assert all(b.start >= a.end for a, b in zip(no_overlap, no_overlap[1:]))
+
+
+def test_an_overlong_sentence_is_cut_at_word_breaks():
+    cleaned = clean_text("Title Line\n\n" + " ".join(f"word{i}" for i in range(400)) + ".")
+    sentences = split_document("d", cleaned.text, cleaned.blocks, SPLITTER)
+    chunks = chunk_sentences(cleaned.text, sentences, SPLITTER, 40, 0)
+    assert all(c.tokens <= 40 for c in chunks)
+    assert all(cleaned.text[c.start:c.end] == c.text for c in chunks)
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1,
+                        max_size=300), min_size=1, max_size=6))
+def test_offsets_hold_for_any_text(paragraphs):
+    raw = "Some Title\n\n" + "\n\n".join(paragraphs)
+    cleaned = clean_text(raw)
+    sentences = split_document("d", cleaned.text, cleaned.blocks, SPLITTER)
+    for s in sentences:
+        assert cleaned.text[s.start:s.end] == s.text and s.text.strip() == s.text
+    for c in chunk_sentences(cleaned.text, sentences, SPLITTER, 32, 8):
+        assert cleaned.text[c.start:c.end] == c.text

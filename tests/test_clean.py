@@ -1,0 +1,82 @@
+from pathlib import Path
+
+from rag.clean import HEADING, PARAGRAPH, clean_html, clean_text
+
+RAW = Path(__file__).parent / "data" / "corpus" / "raw"
+
+
+def seed():
+    return clean_text((RAW / "zte-kerfuffle.txt").read_text(encoding="utf-8"))
+
+
+def test_seed_loses_the_consent_banner():
+    text = seed().text.lower()
+    for word in ("cookie", "opt-out", "do not sell", "consent", "accept cookies", "privacy"):
+        assert word not in text
+
+
+def test_seed_keeps_title_first_and_last_paragraphs_and_typography():
+    cleaned = seed()
+    assert cleaned.title == "ZTE Kerfuffle Shows Cybersecurity Doesn’t Operate in a Vacuum"
+    assert cleaned.text.startswith(cleaned.title)
+    assert "Lawmakers have decried the president’s efforts" in cleaned.text
+    assert cleaned.text.endswith("it would have a lot more credibility.”")
+    assert "“crazy to allow [ZTE] to operate in U.S. without tighter restrictions.”" in cleaned.text
+    assert "Chinese company—that the Chinese government" not in cleaned.text  # not rewritten
+    assert "about the company—that the Chinese government" in cleaned.text
+
+
+def test_seed_caption_kept_once():
+    caption = "President Donald Trump and Chinese President Xi Jinping at the Great Hall"
+    assert seed().text.count(caption) == 1
+
+
+def test_seed_headings_found():
+    cleaned = seed()
+    headings = [cleaned.text[b.start:b.end] for b in cleaned.blocks if b.kind == HEADING]
+    assert headings == ["It's an Extremely Complicated Relationship", "Where does security fit in?",
+                        "It’s Not Black and White", "Context is Key", "What is to be done?"]
+
+
+def test_blocks_point_into_text():
+    cleaned = seed()
+    for block in cleaned.blocks:
+        assert cleaned.text[block.start:block.end].strip() == cleaned.text[block.start:block.end]
+    assert "\n\n".join(cleaned.text[b.start:b.end] for b in cleaned.blocks) == cleaned.text
+
+
+def test_report_names_what_was_removed_and_why():
+    report = seed().report()
+    assert "cookie or privacy notice" in report
+    assert "repeat of paragraph" in report
+
+
+def test_other_site_chrome_removed_article_kept():
+    cleaned = clean_text((RAW / "harbor-bike-lanes.txt").read_text(encoding="utf-8"))
+    text = cleaned.text
+    for chrome in ("Skip to main content", "Home | News", "Share on Facebook", "ADVERTISEMENT",
+                   "Related:", "newsletter", "Tags:", "12 Comments", "©", "Subscribe"):
+        assert chrome not in text, chrome
+    assert cleaned.title == "Harbor City Council Approves 40-Mile Protected Bike Lane Network"
+    assert "Marcus Lee, director of the nonprofit Harbor Bikes" in text
+    assert text.endswith("publish a block-by-block map of the first phase in January.")
+    kinds = [b.kind for b in cleaned.blocks]
+    assert kinds.count(HEADING) == 2 and kinds.count(PARAGRAPH) == 7
+
+
+def test_html_main_text_extracted():
+    cleaned = clean_html((RAW / "tidepool-survey.html").read_text(encoding="utf-8"))
+    assert cleaned.title == "Volunteers Count Record Number of Sea Stars in Tide Pool Survey"
+    assert "4,812 ochre sea stars" in cleaned.text
+    assert "register through the lab starting in February." in cleaned.text
+    for chrome in ("cookies", "tracking", "font-family", "Whale sightings", "©", "Accept"):
+        assert chrome not in cleaned.text, chrome
+    reasons = {r.reason for r in cleaned.removed}
+    assert "script or style" in reasons
+
+
+def test_hard_wrapped_paragraphs_are_joined():
+    raw = ("A Title Here\n\nThis paragraph was wrapped by an old mail program at about\n"
+           "seventy characters, as plain-text archives often are, and it ends here.\n")
+    cleaned = clean_text(raw)
+    assert "about seventy characters" in cleaned.text
