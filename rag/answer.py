@@ -29,9 +29,9 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
                 r"\bin what year\b|\bsince when\b", re.I), frozenset({"DATE", "TIME"})),
     (re.compile(r"\bwhere\b|\bwhich (country|city|state|place|region)\b", re.I),
      frozenset({"GPE", "LOC", "FAC", "ORG"})),
-    (re.compile(r"\b(which|what) (company|companies|firm|firms|agency|organization|committee|"
+    (re.compile(r"\b(which|what)( [\w-]+)? (company|companies|firm|firms|agency|organization|committee|"
                 r"group|brand|brands|maker|department|institute)\b", re.I),
-     frozenset({"ORG", "GPE", "NORP"})),
+     frozenset({"ORG", "GPE", "NORP", "PERSON"})),  # the small model often calls a firm a PERSON
     (re.compile(r"\bwho(se|m)?\b", re.I), frozenset({"PERSON", "ORG", "NORP", "GPE"})),
 )
 # "Who is Adam Segal?" asks for a description, not for a name.
@@ -104,8 +104,8 @@ def expected_labels(question: str) -> frozenset[str]:
 def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> tuple[int, int] | None:
     """The entity of an expected kind that the question does not already name.
 
-    People come before organizations and places ('who'), then the entity nearest the
-    question's own words in the sentence.
+    The entity nearest the question's own words in the sentence wins, with people ahead
+    of organizations and places by a few words ('who').
     """
     asked = question.lower()
     anchors = [m.start() for word in re.findall(r"\w{4,}", asked)
@@ -117,9 +117,9 @@ def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> 
         text = sentence.text[entity.start - sentence.start:entity.end - sentence.start]
         if text.lower() in asked:
             continue
-        at = entity.start - sentence.start
-        distance = min((abs(at - a) for a in anchors), default=0)
-        key = (_LABEL_PRIORITY.get(entity.label, 9), distance)
+        a, b = entity.start - sentence.start, entity.end - sentence.start
+        distance = min((min(abs(a - x), abs(b - x)) for x in anchors), default=0)
+        key = distance + 30 * _LABEL_PRIORITY.get(entity.label, 9)  # 30 chars per rank
         if best is None or key < best[0]:
             best = (key, (entity.start, entity.end))
     return best[1] if best else None
@@ -136,13 +136,13 @@ def features(candidate: ScoredSentence, labels: frozenset[str], question: str) -
 
 
 def compose(question: str, candidates: list[ScoredSentence], titles: dict[str, str],
-            max_quotes: int, min_confidence: float) -> Answer:
+            max_quotes: int, min_confidence: float, ranking: str = "full") -> Answer:
     """Pick quotes and the short answer from scored sentences, or abstain."""
     if not candidates:
         return Answer(question, "", True, ())
     labels = expected_labels(question)
-    scored = sorted(((features(c, labels, question), c) for c in candidates),
-                    key=lambda fc: -fc[0].rank())
+    by = (lambda fc: -fc[0].rank()) if ranking == "full" else (lambda fc: -fc[0].cosine)
+    scored = sorted(((features(c, labels, question), c) for c in candidates), key=by)
     best_features, best = scored[0]
     confidence = best_features.confidence()
     abstained = confidence < min_confidence

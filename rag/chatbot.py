@@ -83,7 +83,8 @@ class Chatbot:
         hits = self.retriever.search(query, doc=doc, vector=vector, terms=terms)
         candidates = self.retriever.candidate_sentences(hits, vector, terms)
         titles = {d.doc: d.title for d in self.index.documents.values()}
-        answer = compose(query, candidates, titles, k, self.settings.min_confidence)
+        answer = compose(query, candidates, titles, k, self.settings.min_confidence,
+                         self.settings.ranking)
         return dataclasses.replace(answer, question=question)
 
     def _is_vague(self, question: str) -> bool:

@@ -136,26 +136,54 @@ def ask(question: str | None, corpus: str, index: str, k: int, doc: str | None,
 @main.command(name="eval")
 @click.argument("questions", required=False, default="eval/test.jsonl")
 @_corpus_options
+@click.option("--squad", type=click.Path(dir_okay=False), default=None,
+              help="Evaluate on one article of a SQuAD 2.0 JSON file instead.")
+@click.option("--title", default=None, help="With --squad: the article's title (default: first).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Write report.md and plots comparing configurations into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--min-hit3", type=float, default=None, help="Fail unless hit@3 reaches this.")
 @click.option("--min-answer-acc", type=float, default=None,
               help="Fail unless answer accuracy reaches this.")
 @click.option("--min-abstention-recall", type=float, default=None,
               help="Fail unless abstention recall reaches this.")
-def eval_command(questions: str, corpus: str, index: str, as_json: bool,
-                 min_hit3: float | None, min_answer_acc: float | None,
-                 min_abstention_recall: float | None) -> None:
-    """Score QUESTIONS (JSON Lines, default eval/test.jsonl) and list the misses."""
-    from rag.eval import evaluate, load_questions
+def eval_command(questions: str, corpus: str, index: str, squad: str | None, title: str | None,
+                 report_dir: str | None, as_json: bool, min_hit3: float | None,
+                 min_answer_acc: float | None, min_abstention_recall: float | None) -> None:
+    """Score QUESTIONS (JSON Lines, default eval/test.jsonl) and list the misses.
 
-    settings = _settings(corpus, index)
-    try:
-        items = load_questions(Path(questions))
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
-    bot = _load_bot(settings)
-    bot.warm_up()
-    report, _ = evaluate(bot, items)
+    Exits non-zero when a --min-* threshold is not met, so CI can use it.
+    """
+    import tempfile
+
+    from rag.eval import evaluate, load_questions, load_squad
+
+    with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
+        try:
+            if squad:
+                name, text, items = load_squad(Path(squad), title)
+                raw = Path(scratch) / "corpus" / "raw"
+                raw.mkdir(parents=True)
+                (raw / "squad-article.txt").write_text(text, encoding="utf-8")
+                settings = _settings(str(Path(scratch) / "corpus"), str(Path(scratch) / "index"))
+                source = f"SQuAD article “{name}”"
+            else:
+                items = load_questions(Path(questions))
+                settings = _settings(corpus, index)
+                source = questions
+        except RagError as e:
+            raise click.ClickException(str(e)) from None
+        bot = _load_bot(settings)
+        bot.warm_up()
+        if report_dir:
+            from rag.eval_report import compare, write_report
+
+            results = compare(bot, items)
+            report = results["final pipeline"][0]
+            path = write_report(Path(report_dir), source, results, settings.min_confidence)
+            click.echo(f"Report written to {path}", err=True)
+        else:
+            report, _ = evaluate(bot, items)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

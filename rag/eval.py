@@ -88,6 +88,34 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
+def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Question]]:
+    """One article of a SQuAD 2.0 file as (title, article text, questions).
+
+    The evidence of a question is its first answer's text: a quote holding it is a hit.
+    Raises RagError when the file is not SQuAD JSON or has no such title.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise RagError(f"{path} is not a SQuAD JSON file ({type(e).__name__}).") from None
+    articles = [a for a in data if title is None or a.get("title") == title]
+    if not articles:
+        names = ", ".join(str(a.get("title")) for a in data[:10])
+        raise RagError(f"No article titled {title!r} in {path}; it has: {names}.")
+    article = articles[0]
+    name = str(article.get("title") or "squad-article").replace("_", " ")
+    paragraphs, questions = [], []
+    for paragraph in article["paragraphs"]:
+        paragraphs.append(" ".join(paragraph["context"].split()))
+        for qa in paragraph["qas"]:
+            answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
+            impossible = bool(qa.get("is_impossible")) or not answers
+            questions.append(Question(str(qa["id"]), qa["question"], () if impossible else answers,
+                                      "" if impossible else " ".join(answers[0].split()),
+                                      not impossible))
+    return name, name + "\n\n" + "\n\n".join(paragraphs) + "\n", questions
+
+
 def normalize(text: str) -> str:
     """SQuAD normalization: lower case, no punctuation, no articles, single spaces."""
     text = text.lower().replace("’", "'")

@@ -74,6 +74,7 @@ def article_html(bot: Chatbot, doc: str | None, answer: Answer | None) -> str:
     marks: dict[str, list[tuple[int, int]]] = {}
     for quote in answer.quotes if answer else ():
         marks.setdefault(quote.doc, []).append((quote.start, quote.end))
+    best = (answer.quotes[0].doc, answer.quotes[0].start) if answer and answer.quotes else None
     out = []
     for document in docs:
         out.append(f"<h2>{html.escape(document.title)}</h2>")
@@ -90,18 +91,20 @@ def article_html(bot: Chatbot, doc: str | None, answer: Answer | None) -> str:
                 continue
             paragraph += 1
             out.append(f"<p><span class='para-no'>¶{paragraph}</span>"
-                       f"{_marked(document.text, start, end, marks.get(document.doc, []))}</p>")
+                       f"{_marked(document.text, start, end, marks.get(document.doc, []), best)}</p>")
     return "\n".join(out)
 
 
-def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]],
+            best: tuple[str, int] | None) -> str:
     pieces, cursor = [], start
     for a, b in sorted(spans):
         a, b = max(a, start), min(b, end)
         if a >= b or a < cursor:
             continue
         pieces.append(html.escape(text[cursor:a]))
-        pieces.append(f"<mark class='quote-mark'>{html.escape(text[a:b])}</mark>")
+        anchor = " id='best-quote'" if best and best[1] == a else ""
+        pieces.append(f"<mark class='quote-mark'{anchor}>{html.escape(text[a:b])}</mark>")
         cursor = b
     pieces.append(html.escape(text[cursor:end]))
     return "".join(pieces)
@@ -173,8 +176,11 @@ def build_app(bot: Chatbot):
                 with gr.Accordion("The article (quotes marked)", open=True):
                     panel = gr.HTML(article_html(bot, None, None), elem_id="article-panel")
         outputs = [chat, box, panel, previous]
-        box.submit(respond, [box, chat, doc_choice, previous], outputs, api_name="chat")
-        send.click(respond, [box, chat, doc_choice, previous], outputs, api_visibility="private")
+        scroll = "() => document.querySelector('#best-quote')?.scrollIntoView({block: 'center'})"
+        box.submit(respond, [box, chat, doc_choice, previous], outputs, api_name="chat").then(
+            None, js=scroll)
+        send.click(respond, [box, chat, doc_choice, previous], outputs,
+                   api_visibility="private").then(None, js=scroll)
         clear.click(lambda: ([], "", article_html(bot, None, None), ""), None, outputs,
                     api_visibility="private")
         api_in = gr.Textbox(visible=False)

@@ -91,6 +91,7 @@ def test_browser_answer_is_a_verbatim_quote(page, cleaned, tmp_path):
     assert quote in reply and quote in cleaned["zte-kerfuffle"]
     assert "paragraph 18" in reply
     assert page.locator("#article-panel mark").count() >= 1
+    assert page.locator("#chat mark").last.inner_text() == "Qualcomm"  # the short answer
     page.screenshot(path=str(tmp_path / "answer.png"))
 
 

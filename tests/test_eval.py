@@ -1,0 +1,85 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+from rag.eval import evaluate, load_questions, load_squad, normalize, token_f1
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+def test_squad_normalization_and_f1():
+    assert normalize("The U.S. Senate!") == "us senate"
+    assert token_f1("the Senate committee", "Senate appropriations committee") == pytest.approx(0.8)
+    assert token_f1("", "x") == 0.0
+
+
+def test_question_files_are_well_formed():
+    for name, minimum, unanswerable in (("dev.jsonl", 55, 15), ("test.jsonl", 60, 15)):
+        questions = load_questions(ROOT / "eval" / name)
+        assert len(questions) >= minimum
+        assert sum(not q.answerable for q in questions) >= unanswerable
+        clean = (ROOT / "corpus" / "clean" / "zte-kerfuffle.txt").read_text(encoding="utf-8")
+        for q in questions:
+            if q.answerable:
+                assert q.evidence in clean, q.id
+    dev = {q.question for q in load_questions(ROOT / "eval" / "dev.jsonl")}
+    test = {q.question for q in load_questions(ROOT / "eval" / "test.jsonl")}
+    assert not dev & test  # the test set stays unseen while tuning
+
+
+def test_bad_question_file_names_the_line(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "question": "x", "answerable": true}\n{oops\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(path)])
+    assert result.exit_code == 1 and "line 2" in result.output
+
+
+def test_evaluate_scores_and_grounds(bot):
+    questions = load_questions(ROOT / "eval" / "test.jsonl")[:20]
+    report, outcomes = evaluate(bot, questions)
+    assert report.grounded == 1.0
+    assert report.hit_at_3 >= 0.8
+    assert len(outcomes) == 20 and all(o.ms > 0 for o in outcomes)
+
+
+def test_squad_file_is_read():
+    title, text, questions = load_squad(DATA / "squad_sample.json")
+    assert title == "Lighthouse Restoration"
+    assert text.startswith("Lighthouse Restoration\n\nThe Gray Point lighthouse")
+    assert [q.answerable for q in questions] == [True, True, False, True, True, False]
+    with pytest.raises(Exception, match="No article titled"):
+        load_squad(DATA / "squad_sample.json", "Missing")
+
+
+@pytest.mark.slow
+def test_eval_squad_from_the_cli(tmp_path):
+    result = CliRunner().invoke(main, ["eval", "--squad", str(DATA / "squad_sample.json"),
+                                       "--json", "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["n"] == 6 and report["grounded"] == 1.0
+    assert report["hit_at_3"] >= 0.75
+    assert (tmp_path / "report" / "report.md").is_file()
+    assert (tmp_path / "report" / "metrics.png").stat().st_size > 1000
+    assert (tmp_path / "report" / "confidence.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_answer_quality_does_not_regress(tmp_path):
+    """The shipped test set, through the CLI, with the thresholds CI enforces."""
+    import shutil
+
+    shutil.copytree(ROOT / "corpus" / "raw", tmp_path / "corpus" / "raw")
+    result = CliRunner().invoke(main, [
+        "eval", str(ROOT / "eval" / "test.jsonl"), "--corpus", str(tmp_path / "corpus"),
+        "--index", str(tmp_path / "index"), "--min-hit3", "0.9", "--min-answer-acc", "0.8",
+        "--min-abstention-recall", "0.85"])
+    assert result.exit_code == 0, result.output
+    failing = CliRunner().invoke(main, [
+        "eval", str(ROOT / "eval" / "test.jsonl"), "--corpus", str(tmp_path / "corpus"),
+        "--index", str(tmp_path / "index"), "--min-hit3", "1.01"])
+    assert failing.exit_code == 1 and "Below the threshold: hit@3" in failing.output
