@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.answer import Answer, compose
 from rag.config import Settings
-from rag.embed import Encoder
+from rag.embed import Encoder, OnnxEncoder, query_encoder
 from rag.errors import QuestionError, RagError
 from rag.index import Document, Index, ensure_index
 from rag.retrieve import Retriever
@@ -22,10 +22,12 @@ class Chatbot:
     """
 
     def __init__(self, settings: Settings, index: Index | None = None,
-                 encoder: Encoder | None = None):
+                 encoder: Encoder | OnnxEncoder | None = None):
+        """`encoder` embeds questions (and documents, if a build is needed); by default
+        builds use sentence-transformers and questions the ONNX copy of the same model."""
         self.settings = settings
-        self.encoder = encoder or Encoder(settings.model)
-        self.index = index or ensure_index(settings, self.encoder)
+        self.index = index or ensure_index(settings, encoder or Encoder(settings.model))
+        self.encoder = encoder or query_encoder(settings.model, settings.query_encoder)
         self.retriever = Retriever(self.index, self.encoder, settings)
 
     @classmethod

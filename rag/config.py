@@ -24,6 +24,7 @@ class Settings:
     max_file_bytes: int = 2_000_000  # per article file
     max_question_chars: int = 1000
     retrieval: str = "hybrid"  # hybrid | dense | bm25 (the last two for evaluation)
+    query_encoder: str = "onnx"  # onnx: int8 model, no PyTorch at query time | torch
     ranking: str = "full"  # full: cosine, terms and answer type | cosine (for evaluation)
 
     def __post_init__(self) -> None:
@@ -38,6 +39,8 @@ class Settings:
         for name in ("top_k", "rrf_k", "max_quotes", "max_file_bytes", "max_question_chars"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}.")
+        if self.query_encoder not in ("onnx", "torch"):
+            raise ConfigError(f"query_encoder must be onnx or torch, got {self.query_encoder!r}.")
         if self.ranking not in ("full", "cosine"):
             raise ConfigError(f"ranking must be full or cosine, got {self.ranking!r}.")
         if self.retrieval not in ("hybrid", "dense", "bm25"):

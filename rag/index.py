@@ -282,6 +282,27 @@ def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list,
     return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), len(todo)
 
 
+APPROXIMATE_FROM = 50_000  # chunks; below, exact search is fast enough (see bench/scaling.py)
+
+
+def make_faiss_index(vectors: np.ndarray):
+    """Exact inner-product search for small corpora, IVF (approximate) for large ones."""
+    import faiss
+
+    n, dim = vectors.shape
+    if n < APPROXIMATE_FROM:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        lists = int(np.sqrt(n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(n, min(n, lists * 64), replace=False)]
+        index.train(sample)
+        index.nprobe = 16
+        index.make_direct_map()  # so that unchanged documents' vectors can be reused
+    index.add(vectors)
+    return index
+
+
 def _write(index_dir: Path, manifest: dict, documents: dict[str, Document], chunks: list[Chunk],
            sentences: list[Sentence], chunk_matrix: np.ndarray, sentence_matrix: np.ndarray) -> None:
     import faiss
@@ -294,9 +315,7 @@ def _write(index_dir: Path, manifest: dict, documents: dict[str, Document], chun
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        flat = faiss.IndexFlatIP(chunk_matrix.shape[1])
-        flat.add(chunk_matrix)
-        faiss.write_index(flat, str(tmp / "chunks.faiss"))
+        faiss.write_index(make_faiss_index(chunk_matrix), str(tmp / "chunks.faiss"))
         np.save(tmp / "sentences.npy", sentence_matrix)
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": _file_sha(tmp / f)}
                              for f in FILES}
@@ -364,6 +383,8 @@ def load_index(index_dir: Path) -> Index:
     try:
         table = json.loads((build / "table.json").read_text(encoding="utf-8"))
         chunk_index = faiss.read_index(str(build / "chunks.faiss"))
+        if isinstance(chunk_index, faiss.IndexIVF):
+            chunk_index.nprobe = max(chunk_index.nprobe, 16)
         sentence_vectors = np.load(build / "sentences.npy")
         documents = {d["doc"]: Document(**{**d, "headings": tuple(map(tuple, d["headings"]))})
                      for d in table["documents"]}

@@ -7,12 +7,12 @@ so that the answer is a sentence rather than a whole chunk.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from rag.chunk import Chunk, Sentence
 from rag.config import Settings
@@ -180,7 +180,8 @@ class Retriever:
                 terms.extend(self._acronyms[word])
                 continue
             if term not in self._idf and len(word) > 2 and not word.isdigit():
-                close = difflib.get_close_matches(word, self._vocabulary.keys(), n=1, cutoff=0.8)
+                close = process.extractOne(word, self._vocabulary.keys(), scorer=fuzz.ratio,
+                                           score_cutoff=80)
                 if close and self._vocabulary[close[0]] is None:
                     continue  # a misspelled stop word ("wat", "abuot")
                 term = self._vocabulary[close[0]] if close else term

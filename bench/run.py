@@ -1,0 +1,173 @@
+"""Side-by-side benchmark: this project vs plain LangChain and LlamaIndex pipelines.
+
+    python bench/run.py [--runs N]      (make bench)
+
+Prints a table and writes bench/results/latest.json. Every figure is the median of N runs
+(default 5) measured in this one run, so the ratios hold on a noisy shared machine. A peer
+that is not installed (pip install -e ".[bench]") is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "eval" / "test.jsonl"
+RAG = [sys.executable, "-m", "rag"]
+
+
+def _run(command: list[str], **kwargs) -> tuple[float, float, str]:
+    """(seconds, peak RSS MB of the child, stdout) of one subprocess."""
+    before = _children_rss()
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)
+    seconds = time.perf_counter() - started
+    return seconds, max(_children_rss(), before), done.stdout
+
+
+def _children_rss() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ours(work: Path, runs: int) -> dict:
+    corpus = work / "corpus"
+    shutil.copytree(ROOT / "corpus" / "raw", corpus / "raw")
+    paths = ["--corpus", str(corpus), "--index", str(work / "index")]
+    builds, build_rss = [], 0.0
+    for _ in range(runs):
+        seconds, _, _ = _run(RAG + ["build", "--force", *paths])
+        builds.append(seconds)
+    build_rss = _peak([*RAG, "build", "--force", *paths])
+    question = json.loads(QUESTIONS.read_text(encoding="utf-8").splitlines()[0])["question"]
+    colds = [_run(RAG + ["ask", question, *paths])[0] for _ in range(runs)]
+    ask_rss = _peak([*RAG, "ask", question, *paths])
+    warm = json.loads(_run(RAG + ["eval", str(QUESTIONS), "--json", *paths])[2])
+    serve_starts, serve_rss = [], 0.0
+    for _ in range(max(2, runs // 2)):
+        seconds, rss = _serve_start(paths)
+        serve_starts.append(seconds)
+        serve_rss = max(serve_rss, rss)
+    return {"build_s": statistics.median(builds), "build_rss_mb": build_rss,
+            "cold_ask_s": statistics.median(colds), "ask_rss_mb": ask_rss,
+            "warm_p50_ms": warm["latency_p50_ms"], "warm_p95_ms": warm["latency_p95_ms"],
+            "serve_start_s": statistics.median(serve_starts), "serve_rss_mb": serve_rss,
+            "hit_at_3": warm["hit_at_3"]}
+
+
+def _peak(command: list[str]) -> float:
+    """Peak RSS in MB of one run of command (GNU time's maximum resident set size)."""
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True,
+                          text=True, check=True)
+    return int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def _serve_start(paths: list[str]) -> tuple[float, float]:
+    """Seconds from launching `rag serve` until its page answers, and its RSS then."""
+    port = _free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(RAG + ["serve", "--port", str(port), *paths],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except OSError:
+                if time.perf_counter() - started > 120:
+                    raise TimeoutError("rag serve did not start in 120 s") from None
+                time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        rss = int(Path(f"/proc/{process.pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+        return seconds, rss
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def peer(name: str, work: Path, runs: int) -> dict | str:
+    script = str(ROOT / "bench" / "peers.py")
+    clean = ROOT / "corpus" / "clean" / "zte-kerfuffle.txt"
+    index = work / f"{name}-index"
+    try:
+        builds = [_run([sys.executable, script, "build", name, str(clean), str(index)])
+                  for _ in range(runs)]
+    except subprocess.CalledProcessError as e:
+        return f"skipped: {name} is not installed or failed ({e.stderr.strip().splitlines()[-1]})"
+    build_rss = _peak([sys.executable, script, "build", name, str(clean), str(index)])
+    colds, answers, ask_rss = [], [], 0.0
+    for _ in range(runs):
+        env = {**os.environ, "BENCH_T0": str(time.time())}
+        _, _, out = _run([sys.executable, script, "ask", name, str(index), str(QUESTIONS)], env=env)
+        result = json.loads(out)
+        colds.append(result["cold_s"])
+        answers.extend(result["answer_ms"])
+        ask_rss = max(ask_rss, result["peak_rss_mb"])
+    return {"build_s": statistics.median(s for s, _, _ in builds), "build_rss_mb": build_rss,
+            "cold_ask_s": statistics.median(colds), "ask_rss_mb": ask_rss,
+            "warm_p50_ms": statistics.median(answers), "warm_p95_ms": _percentile(answers, 0.95)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    results: dict[str, dict | str] = {}
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as scratch:
+        work = Path(scratch)
+        results["rag (this project)"] = ours(work, args.runs)
+        for name in ("langchain", "llamaindex"):
+            results[name] = peer(name, work, args.runs)
+    rows = [("build from raw (s)", "build_s", "{:.2f}"), ("build peak RSS (MB)", "build_rss_mb", "{:.0f}"),
+            ("cold ask: start + 1 answer (s)", "cold_ask_s", "{:.2f}"),
+            ("ask peak RSS (MB)", "ask_rss_mb", "{:.0f}"),
+            ("warm answer p50 (ms)", "warm_p50_ms", "{:.1f}"),
+            ("warm answer p95 (ms)", "warm_p95_ms", "{:.1f}"),
+            ("web app start to first page (s)", "serve_start_s", "{:.2f}"),
+            ("web app RSS (MB)", "serve_rss_mb", "{:.0f}")]
+    measured = {k: v for k, v in results.items() if isinstance(v, dict)}
+    print(f"Median of {args.runs} runs, one machine, one run of this script.\n")
+    print("| figure | " + " | ".join(measured) + " |")
+    print("|---|" + "---:|" * len(measured))
+    for label, key, fmt in rows:
+        cells = [fmt.format(v[key]) if key in v else "—" for v in measured.values()]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    base = measured["rag (this project)"]
+    for name, value in results.items():
+        if isinstance(value, str):
+            print(f"\n{name}: {value}")
+        elif name != "rag (this project)":
+            print(f"\n{name}: cold ask {value['cold_ask_s'] / base['cold_ask_s']:.1f}x slower, "
+                  f"warm p50 {value['warm_p50_ms'] / base['warm_p50_ms']:.1f}x, build "
+                  f"{value['build_s'] / base['build_s']:.1f}x, ask RSS "
+                  f"{value['ask_rss_mb'] / base['ask_rss_mb']:.1f}x")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
