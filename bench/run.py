@@ -28,18 +28,18 @@ RAG = [sys.executable, "-m", "rag"]
 
 
 def _run(command: list[str], **kwargs) -> tuple[float, float, str]:
-    """(seconds, peak RSS MB of the child, stdout) of one subprocess."""
-    before = _children_rss()
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)
-    seconds = time.perf_counter() - started
-    return seconds, max(_children_rss(), before), done.stdout
-
-
-def _children_rss() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    """(seconds, peak RSS in MB, stdout) of one subprocess, which must succeed."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, **kwargs)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, command, out.read(), err.read())
+        return seconds, usage.ru_maxrss / 1024, out.read()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -57,32 +57,21 @@ def ours(work: Path, runs: int) -> dict:
     corpus = work / "corpus"
     shutil.copytree(ROOT / "corpus" / "raw", corpus / "raw")
     paths = ["--corpus", str(corpus), "--index", str(work / "index")]
-    builds, build_rss = [], 0.0
-    for _ in range(runs):
-        seconds, _, _ = _run(RAG + ["build", "--force", *paths])
-        builds.append(seconds)
-    build_rss = _peak([*RAG, "build", "--force", *paths])
+    builds = [_run(RAG + ["build", "--force", *paths]) for _ in range(runs)]
     question = json.loads(QUESTIONS.read_text(encoding="utf-8").splitlines()[0])["question"]
-    colds = [_run(RAG + ["ask", question, *paths])[0] for _ in range(runs)]
-    ask_rss = _peak([*RAG, "ask", question, *paths])
+    asks = [_run(RAG + ["ask", question, *paths]) for _ in range(runs)]
     warm = json.loads(_run(RAG + ["eval", str(QUESTIONS), "--json", *paths])[2])
     serve_starts, serve_rss = [], 0.0
     for _ in range(max(2, runs // 2)):
         seconds, rss = _serve_start(paths)
         serve_starts.append(seconds)
         serve_rss = max(serve_rss, rss)
-    return {"build_s": statistics.median(builds), "build_rss_mb": build_rss,
-            "cold_ask_s": statistics.median(colds), "ask_rss_mb": ask_rss,
+    return {"build_s": statistics.median(b[0] for b in builds),
+            "build_rss_mb": max(b[1] for b in builds),
+            "cold_ask_s": statistics.median(a[0] for a in asks), "ask_rss_mb": max(a[1] for a in asks),
             "warm_p50_ms": warm["latency_p50_ms"], "warm_p95_ms": warm["latency_p95_ms"],
             "serve_start_s": statistics.median(serve_starts), "serve_rss_mb": serve_rss,
             "hit_at_3": warm["hit_at_3"]}
-
-
-def _peak(command: list[str]) -> float:
-    """Peak RSS in MB of one run of command (GNU time's maximum resident set size)."""
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True,
-                          text=True, check=True)
-    return int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def _serve_start(paths: list[str]) -> tuple[float, float]:
@@ -117,7 +106,6 @@ def peer(name: str, work: Path, runs: int) -> dict | str:
                   for _ in range(runs)]
     except subprocess.CalledProcessError as e:
         return f"skipped: {name} is not installed or failed ({e.stderr.strip().splitlines()[-1]})"
-    build_rss = _peak([sys.executable, script, "build", name, str(clean), str(index)])
     colds, answers, ask_rss = [], [], 0.0
     for _ in range(runs):
         env = {**os.environ, "BENCH_T0": str(time.time())}
@@ -126,7 +114,8 @@ def peer(name: str, work: Path, runs: int) -> dict | str:
         colds.append(result["cold_s"])
         answers.extend(result["answer_ms"])
         ask_rss = max(ask_rss, result["peak_rss_mb"])
-    return {"build_s": statistics.median(s for s, _, _ in builds), "build_rss_mb": build_rss,
+    return {"build_s": statistics.median(s for s, _, _ in builds),
+            "build_rss_mb": max(rss for _, rss, _ in builds),
             "cold_ask_s": statistics.median(colds), "ask_rss_mb": ask_rss,
             "warm_p50_ms": statistics.median(answers), "warm_p95_ms": _percentile(answers, 0.95)}
 

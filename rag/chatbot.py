@@ -26,9 +26,12 @@ class Chatbot:
         """`encoder` embeds questions (and documents, if a build is needed); by default
         builds use sentence-transformers and questions the ONNX copy of the same model."""
         self.settings = settings
-        self.index = index or ensure_index(settings, encoder or Encoder(settings.model))
+        self._build_encoder = encoder or Encoder(settings.model)  # loads only if a build runs
         self.encoder = encoder or query_encoder(settings.model, settings.query_encoder)
-        self.retriever = Retriever(self.index, self.encoder, settings)
+        index = index or ensure_index(settings, self._build_encoder)
+        # One reference to (index, retriever), swapped whole by reload(), so a question
+        # answered while an article is being added sees one consistent index.
+        self._state = (index, Retriever(index, self.encoder, settings))
 
     @classmethod
     def load(cls, corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
@@ -45,8 +48,28 @@ class Chatbot:
         return cls(settings)
 
     @property
+    def index(self) -> Index:
+        return self._state[0]
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._state[1]
+
+    @property
     def documents(self) -> dict[str, Document]:
         return self.index.documents
+
+    def reload(self) -> None:
+        """Rebuild the index if the corpus changed (only new or changed articles are
+        embedded), then answer from it.
+
+        Raises:
+            CorpusError: the corpus cannot be built.
+        """
+        index = ensure_index(self.settings, self._build_encoder)
+        retriever = Retriever(index, self.encoder, self.settings)
+        retriever.warm_up()
+        self._state = (index, retriever)
 
     def warm_up(self) -> None:
         """Load the model and lazy tables now rather than on the first question."""
@@ -69,28 +92,32 @@ class Chatbot:
         k = self.settings.max_quotes if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
-        if doc is not None and doc not in self.index.documents:
+        index, retriever = self._state
+        if doc is not None and doc not in index.documents:
             raise RagError(f"No article {doc!r} is loaded; choose one of: "
-                           f"{', '.join(sorted(self.index.documents))}.")
-        answer = self._answer(question, question, k, doc)
-        if context and self._is_vague(question):
-            followed = self._answer(question, f"{self.check_question(context)} {question}", k, doc)
+                           f"{', '.join(sorted(index.documents))}.")
+        answer = self._answer(retriever, question, question, k, doc)
+        if context and self._is_vague(retriever, question):
+            followed = self._answer(retriever, question,
+                                    f"{self.check_question(context)} {question}", k, doc)
             if followed.confidence > answer.confidence:
                 answer = followed
         return answer
 
-    def _answer(self, question: str, query: str, k: int, doc: str | None) -> Answer:
+    def _answer(self, retriever: Retriever, question: str, query: str, k: int,
+                doc: str | None) -> Answer:
         vector = self.encoder.encode([query])[0]
-        terms = self.retriever.question_terms(query)
-        hits = self.retriever.search(query, doc=doc, vector=vector, terms=terms)
-        candidates = self.retriever.candidate_sentences(hits, vector, terms)
-        titles = {d.doc: d.title for d in self.index.documents.values()}
+        terms = retriever.question_terms(query)
+        hits = retriever.search(query, doc=doc, vector=vector, terms=terms)
+        candidates = retriever.candidate_sentences(hits, vector, terms)
+        titles = {d.doc: d.title for d in retriever.index.documents.values()}
         answer = compose(query, candidates, titles, k, self.settings.min_confidence,
                          self.settings.ranking)
         return dataclasses.replace(answer, question=question)
 
-    def _is_vague(self, question: str) -> bool:
-        terms = self.retriever.question_terms(question)
+    @staticmethod
+    def _is_vague(retriever: Retriever, question: str) -> bool:
+        terms = retriever.question_terms(question)
         refers_back = re.search(r"\b(he|she|they|it|this|that|these|those|him|her|them|his|"
                                 r"their|its)\b", question, re.IGNORECASE)
         return len(terms) <= 1 or (len(terms) <= 3 and refers_back is not None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANER_VERSION = 1  # bump when the rules change: indexes built by older rules go stale
+CLEANER_VERSION = 2  # bump when the rules change: indexes built by older rules go stale
 
 TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
 
@@ -100,33 +100,50 @@ _UNWRAP_MIN = 40  # a hard-wrapped paragraph has lines at least this long, bar t
 
 def clean_text(raw: str) -> Cleaned:
     """Clean a plain-text or Markdown article: the first real line is its title."""
-    paragraphs = _paragraphs(raw)
+    return _clean_paragraphs(_paragraphs(raw))
+
+
+def _clean_paragraphs(paragraphs: list[tuple[str, bool]], extra: tuple[Removed, ...] = ()
+                      ) -> Cleaned:
     kinds, removed = _classify(paragraphs)
-    return _assemble(paragraphs, kinds, removed)
+    cleaned = _assemble(paragraphs, kinds, removed)
+    return Cleaned(cleaned.title, cleaned.text, cleaned.blocks, extra + cleaned.removed)
 
 
 def clean_html(html: str) -> Cleaned:
-    """Clean an HTML page: trafilatura finds the main text, then the text rules apply."""
+    """Clean an HTML page: trafilatura finds the main text, then the paragraph rules apply."""
+    import lxml.etree
     import trafilatura  # import here: slow, and only HTML needs it
 
-    body = trafilatura.extract(html, output_format="markdown", include_comments=False,
-                               include_tables=False, include_images=False, include_links=False,
-                               favor_precision=True, deduplicate=False, with_metadata=False)
+    # XML output keeps headings apart and the text unescaped (Markdown output would add
+    # backslashes before brackets and stars, and quotes must stay verbatim).
+    xml = trafilatura.extract(html, output_format="xml", include_comments=False,
+                              include_tables=False, include_images=False, include_links=False,
+                              include_formatting=True, favor_precision=True, deduplicate=False)
+    paragraphs: list[tuple[str, bool]] = []
+    if xml:
+        main = lxml.etree.fromstring(xml.encode("utf-8")).find("main")
+        for element in main.iter("head", "p", "item", "quote") if main is not None else ():
+            if element.tag != "head" and element.getparent() is not None and \
+                    element.getparent().tag in ("item", "quote", "p"):
+                continue  # counted with its parent
+            text = " ".join("".join(element.itertext()).split())
+            if text:
+                paragraphs.append((text, element.tag == "head"))
     meta = trafilatura.extract_metadata(html)
-    title = (meta.title if meta and meta.title else "").strip()
-    text = body or ""
-    if title and not text.lstrip().lstrip("#").strip().startswith(title):
-        text = f"{title}\n\n{text}"
-    cleaned = clean_text(text)
-    dropped = _outside_main_text(html, cleaned.text)
-    return Cleaned(cleaned.title, cleaned.text, cleaned.blocks, dropped + cleaned.removed)
+    title = " ".join((meta.title if meta and meta.title else "").split())
+    if title and not (paragraphs and paragraphs[0][0].startswith(title)):
+        paragraphs.insert(0, (title, False))
+    kept = _normalize(" ".join(p for p, _ in paragraphs))
+    return _clean_paragraphs(paragraphs, _outside_main_text(html, kept))
 
 
-_BLOCK_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "button", "figcaption", "td",
+_BLOCK_TAGS = ("p", "li", "nav", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "button",
+               "figcaption", "td",
                "blockquote", "div", "span", "a", "script", "style")
 
 
-def _outside_main_text(html: str, kept: str) -> tuple[Removed, ...]:
+def _outside_main_text(html: str, kept_norm: str) -> tuple[Removed, ...]:
     """The page's text blocks that the extractor left out, for the cleaning report."""
     import lxml.html
 
@@ -134,7 +151,6 @@ def _outside_main_text(html: str, kept: str) -> tuple[Removed, ...]:
         root = lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return ()
-    kept_norm = _normalize(kept)
     out: list[Removed] = []
     seen: set[str] = set()
     for element in root.iter(*_BLOCK_TAGS):

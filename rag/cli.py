@@ -48,6 +48,7 @@ def main(verbose: bool) -> None:
     \b
     Quick start:
       rag build                 clean corpus/raw and build the index
+      rag add FILE...           add your own articles (rag list, rag remove DOC)
       rag ask "Who banned ZTE?" answer one question (no question: interactive)
       rag serve                 open the web chat
       rag eval                  score the shipped test questions
@@ -71,6 +72,61 @@ def build(corpus: str, index: str, force: bool) -> None:
     if not report.built:
         click.echo(f"Index is up to date: {report.documents} documents, {report.chunks} chunks, "
                    f"{report.sentences} sentences. Use --force to rebuild.")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_corpus_options
+def add(sources: tuple[Path, ...], corpus: str, index: str) -> None:
+    """Copy article files (.txt, .md, .html) or folders of them into the corpus and index
+    them; only new or changed articles are embedded."""
+    from rag.corpus import add_files
+    from rag.index import build_index
+
+    settings = _settings(corpus, index)
+    try:
+        for _, message in add_files(list(sources), settings.raw_dir, settings.max_file_bytes):
+            click.echo(message)
+        build_index(settings, progress=click.echo)
+    except RagError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command(name="list")
+@_corpus_options
+def list_command(corpus: str, index: str) -> None:
+    """List the indexed articles: id, chunks, when added, title."""
+    from rag.index import read_manifest
+
+    settings = _settings(corpus, index)
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except RagError as e:
+        raise click.ClickException(str(e)) from None
+    if manifest is None:
+        raise click.ClickException(f"No index in {settings.index_dir}. Run: rag build")
+    click.echo(f"{'id':<32} {'chunks':>6}  {'added':<19}  title")
+    for doc, entry in sorted(manifest["documents"].items()):
+        click.echo(f"{doc:<32} {entry['chunks']:>6}  {entry['added'][:19]:<19}  {entry['title']}")
+    for name, entry in manifest.get("skipped", {}).items():
+        click.echo(f"(skipped {name}: {entry['reason']})")
+
+
+@main.command()
+@click.argument("doc")
+@_corpus_options
+def remove(doc: str, corpus: str, index: str) -> None:
+    """Remove article DOC (its id, see `rag list`) from the corpus and the index."""
+    from rag.corpus import remove_doc
+    from rag.index import build_index
+
+    settings = _settings(corpus, index)
+    try:
+        path = remove_doc(doc, settings.raw_dir, settings.clean_dir)
+        click.echo(f"Removed {path.name}")
+        build_index(settings, progress=click.echo)
+    except RagError as e:
+        raise click.ClickException(str(e)) from None
 
 
 def _print_answer(answer, as_json: bool) -> None:

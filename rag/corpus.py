@@ -83,6 +83,67 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     return text, "cp1252"
 
 
+def add_files(sources: list[Path], raw_dir: Path, max_bytes: int) -> list[tuple[Path, str]]:
+    """Copy article files (or the articles in folders) into raw_dir under safe names.
+
+    Returns (copied path or None, what happened) per file. Only the file name's stem is
+    kept, made safe, so no name can point outside raw_dir.
+    Raises CorpusError for a missing source, an unsupported type, or an unreadable file.
+    """
+    files: list[Path] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            found = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if not found:
+                raise CorpusError(f"No .txt, .md or .html files in {source}.")
+            files += found
+        elif source.is_file():
+            if source.suffix.lower() not in SUFFIXES:
+                raise CorpusError(f"{source.name}: only .txt, .md and .html articles can be added.")
+            files.append(source)
+        else:
+            raise CorpusError(f"No such file or folder: {source}.")
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for source in files:
+        raw = read_raw(source, max_bytes)  # refuses empty, huge and binary files up front
+        suffix = ".htm" if source.suffix.lower() == ".htm" else source.suffix.lower()
+        target = raw_dir / f"{raw.doc}{suffix}"
+        same = [p for p in raw_dir.iterdir() if p.is_file()
+                and hashlib.sha256(p.read_bytes()).hexdigest() == raw.sha256]
+        if same:
+            results.append((same[0], f"{source.name} is already in the corpus as {same[0].name}"))
+            continue
+        number = 2
+        while target.exists() or any(doc_id(p.name) == doc_id(target.name) for p in raw_dir.iterdir()):
+            target = raw_dir / f"{raw.doc}-{number}{suffix}"
+            number += 1
+        fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=".adding-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(source.read_bytes())
+        os.replace(tmp, target)
+        results.append((target, f"added {source.name} as {target.name}"))
+    return results
+
+
+def remove_doc(doc: str, raw_dir: Path, clean_dir: Path) -> Path:
+    """Delete the raw file of document `doc` and its cleaned text. Returns the raw path.
+
+    Raises CorpusError when no article has that id.
+    """
+    articles = list_raw(raw_dir)
+    matches = [p for p in articles if doc_id(p.name) == doc]
+    if not matches:
+        raise CorpusError(f"No article {doc!r} in {raw_dir}. See: rag list")
+    if len(matches) == len(articles):
+        raise CorpusError(f"{doc!r} is the only article; add another before removing it.")
+    for path in matches:
+        path.unlink()
+    for name in (f"{doc}.txt", f"{doc}.report.md"):
+        (clean_dir / name).unlink(missing_ok=True)
+    return matches[0]
+
+
 def clean_doc(raw: RawDoc) -> Cleaned:
     """Clean one raw document. Raises CorpusError when nothing of the article is left."""
     is_html = raw.path.suffix.lower() in (".html", ".htm") or raw.text.lstrip()[:20].lower(

@@ -135,7 +135,9 @@ def build_lock(index_dir: Path):
 
 def build_index(settings: Settings, force: bool = False, encoder: Encoder | None = None,
                 progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Build the index when the corpus or settings changed (always with force=True).
+    """Build the index when the corpus or settings changed; force=True rebuilds everything.
+
+    Unless forced, documents whose raw bytes are unchanged keep their vectors.
 
     Raises:
         CorpusError: the corpus folder is missing, empty, or no article has text.
@@ -152,7 +154,7 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | None
             counts = manifest["counts"]
             return BuildReport(False, "up to date", counts["documents"], counts["chunks"],
                                counts["sentences"], 0, time.perf_counter() - started)
-        previous = _reusable(settings, manifest)
+        previous = None if force else _reusable(settings, manifest)
         say(f"Building index: {reason}")
         report = _build(settings, previous, encoder or Encoder(settings.model), reason, say,
                         started)

@@ -10,9 +10,11 @@ import html
 import logging
 import os
 import re
+from pathlib import Path
 
 from rag.answer import Answer
 from rag.chatbot import Chatbot
+from rag.corpus import add_files, doc_id
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -128,8 +130,38 @@ def build_app(bot: Chatbot):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    titles = ", ".join(f"“{d.title}”" for d in bot.documents.values())
-    choices = [ALL_ARTICLES] + [(d.title, d.doc) for d in bot.documents.values()]
+    def loaded_note() -> str:
+        titles = ", ".join(f"“{d.title}”" for d in bot.documents.values())
+        return f"## Ask the article\nLoaded: {md_escape(titles)}"
+
+    def choices() -> list:
+        return [ALL_ARTICLES] + [(d.title, d.doc) for d in bot.documents.values()]
+
+    def upload(path):
+        if not path:
+            return gr.update(), gr.update(), gr.update(), gr.update(), ""
+        try:
+            added = add_files([Path(path)], bot.settings.raw_dir, bot.settings.max_file_bytes)
+            bot.reload()
+        except RagError as e:
+            return gr.update(), gr.update(), gr.update(), gr.update(), f"⚠️ {md_escape(str(e))}"
+        target, message = added[0]
+        doc = doc_id(target.name)
+        document = bot.documents.get(doc)
+        if document is None:
+            skipped = bot.index.manifest.get("skipped", {}).get(target.name, {})
+            reason = skipped.get("reason", "it could not be indexed")
+            return (gr.update(), gr.update(), gr.update(), gr.update(),
+                    f"⚠️ {md_escape(target.name)} was not added: {md_escape(reason)}")
+        report_path = bot.settings.clean_dir / f"{doc}.report.md"
+        report = report_path.read_text(encoding="utf-8") if report_path.is_file() else ""
+        removed = [f"- {md_escape(line[2:])}" for line in report.splitlines()
+                   if line.startswith("- ")]
+        status = (f"✅ {md_escape(message)}. Questions now cover “{md_escape(document.title)}”; "
+                  f"its cleaned text is on the right.\n\n**What cleaning removed:**\n\n"
+                  + ("\n".join(removed) or "nothing"))
+        return (loaded_note(), gr.update(choices=choices(), value=doc, visible=True),
+                article_html(bot, doc, None), gr.update(value=None), status)
 
     def respond(message, history, doc_choice, previous):
         history = list(history or [])
@@ -154,7 +186,7 @@ def build_app(bot: Chatbot):
             return {"error": str(e)}
 
     with gr.Blocks(title="Ask the article", fill_width=True) as app:
-        gr.Markdown(f"## Ask the article\nLoaded: {md_escape(titles)}", elem_id="loaded-note")
+        note = gr.Markdown(loaded_note(), elem_id="loaded-note")
         previous = gr.State("")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -168,10 +200,16 @@ def build_app(bot: Chatbot):
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80,
                                      elem_id="ask")
                 with gr.Row():
-                    doc_choice = gr.Dropdown(choices, value=ALL_ARTICLES, label="Search in",
+                    doc_choice = gr.Dropdown(choices(), value=ALL_ARTICLES, label="Search in",
                                              visible=len(bot.documents) > 1, scale=3)
                     clear = gr.Button("Clear", scale=1, min_width=80, elem_id="clear")
                 gr.Examples(example_questions(bot), inputs=box, label="Try")
+                limit = bot.settings.max_file_bytes // 1_000_000
+                with gr.Accordion(f"Add your own article (.txt, .md, .html; up to {limit} MB)",
+                                  open=False):
+                    upload_box = gr.File(file_types=[".txt", ".md", ".html", ".htm"],
+                                         type="filepath", label="Article file", elem_id="upload")
+                    upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("The article (quotes marked)", open=True):
                     panel = gr.HTML(article_html(bot, None, None), elem_id="article-panel")
@@ -183,6 +221,10 @@ def build_app(bot: Chatbot):
                    api_visibility="private").then(None, js=scroll)
         clear.click(lambda: ([], "", article_html(bot, None, None), ""), None, outputs,
                     api_visibility="private")
+        upload_box.upload(upload, upload_box, [note, doc_choice, panel, upload_box, upload_status],
+                          api_visibility="private")
+        doc_choice.change(lambda d: article_html(bot, None if d == ALL_ARTICLES else d, None),
+                          doc_choice, panel, api_visibility="private")
         api_in = gr.Textbox(visible=False)
         api_doc = gr.Textbox(visible=False)
         api_out = gr.JSON(visible=False)
@@ -199,5 +241,6 @@ def launch(bot: Chatbot, host: str = "127.0.0.1", port: int = 7860, block: bool 
     bot.warm_up()
     app = build_app(bot)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=False,
-               show_error=False, theme=gr.themes.Soft(), css=CSS, footer_links=["api"])
+               show_error=False, theme=gr.themes.Soft(), css=CSS, footer_links=["api"],
+               max_file_size=bot.settings.max_file_bytes)
     return app

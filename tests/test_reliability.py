@@ -1,0 +1,139 @@
+"""Bad input, broken builds, concurrent use: nothing crashes, hangs or loses the index."""
+
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from rag import Chatbot, QuestionError, RagError
+from rag.index import build_index, load_index, read_manifest
+
+
+@pytest.mark.parametrize("question", [
+    "¿Quién es Betsy Cooper?", "贝茜·库珀是谁？", "🤔🤔🤔 zte?", "a" * 999, "\u202eevil\u202c",
+    "<script>alert(1)</script>", "[link](http://evil.example)", "x" * 900 + " who is cooper",
+])
+def test_odd_questions_answer_or_abstain(bot, question):
+    answer = bot.ask(question)
+    assert isinstance(answer.abstained, bool)
+    assert answer.answer == "" or not answer.abstained
+
+
+def test_huge_question_is_refused_quickly(bot):
+    started = time.perf_counter()
+    with pytest.raises(QuestionError, match="characters long; the limit is 1,000"):
+        bot.ask("why " * 25_000)
+    assert time.perf_counter() - started < 1
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_fuzz_ask_raises_only_documented_errors(bot, question):
+    try:
+        answer = bot.ask(question)
+    except QuestionError:
+        return
+    for quote in answer.quotes:
+        assert bot.documents[quote.doc].text[quote.start:quote.end] == quote.text
+
+
+def test_chatbot_is_thread_safe(bot):
+    questions = ["Who is Betsy Cooper?", "What did the FCC propose?", "capital of Peru?",
+                 "How many sea stars did volunteers count?", "why was zte banned"] * 4
+    expected = {q: bot.ask(q) for q in set(questions)}
+    results, errors = [], []
+
+    def worker(q):
+        try:
+            results.append((q, bot.ask(q)))
+        except Exception as e:  # noqa: BLE001 - any failure is what this test looks for
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(results) == len(questions)
+    for q, answer in results:
+        assert answer.answer == expected[q].answer
+        assert [x.start for x in answer.quotes] == [x.start for x in expected[q].quotes]
+
+
+def _build_command(settings):
+    return [sys.executable, "-m", "rag", "build", "--force", "--corpus",
+            str(settings.corpus_dir), "--index", str(settings.index_dir)]
+
+
+@pytest.mark.slow
+def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encoder):
+    build_index(fresh_corpus, encoder=encoder)
+    before = read_manifest(fresh_corpus.index_dir)
+    for delay in (0.3, 1.5, 3.0, 5.0, 7.0):
+        process = subprocess.Popen(_build_command(fresh_corpus), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        index = load_index(fresh_corpus.index_dir)  # never half-written
+        assert index.chunks
+        manifest = read_manifest(fresh_corpus.index_dir)
+        assert manifest["counts"] == before["counts"]
+    bot = Chatbot(fresh_corpus)
+    assert "Betsy Cooper" in bot.ask("Who is Betsy Cooper?").answer
+
+
+@pytest.mark.slow
+def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus):
+    processes = [subprocess.Popen(_build_command(fresh_corpus), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for _ in range(2)]
+    for process in processes:
+        assert process.wait(timeout=300) == 0, process.stderr.read()
+    assert load_index(fresh_corpus.index_dir).chunks
+    assert len(list(fresh_corpus.index_dir.glob("build-*"))) <= 2
+
+
+def test_manifest_that_does_not_match_its_files_is_detected(fresh_corpus, encoder):
+    build_index(fresh_corpus, encoder=encoder)
+    live = load_index(fresh_corpus.index_dir).path
+    (live / "sentences.npy").unlink()
+    with pytest.raises(RagError, match="missing"):
+        load_index(fresh_corpus.index_dir)
+    assert Chatbot(fresh_corpus).index.chunks  # rebuilt from the corpus
+
+
+def test_index_from_another_model_is_rebuilt(fresh_corpus, encoder):
+    import json
+
+    build_index(fresh_corpus, encoder=encoder)
+    live = load_index(fresh_corpus.index_dir).path
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    manifest["params"]["model"] = "some-other-model"
+    (live / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = build_index(fresh_corpus, encoder=encoder)
+    assert report.built and report.reason.startswith("model changed")
+
+
+def test_huge_file_is_skipped_with_the_limit_named(fresh_corpus, encoder):
+    (fresh_corpus.raw_dir / "huge.txt").write_text("Big\n\n" + "word " * 500_000, encoding="utf-8")
+    report = build_index(fresh_corpus, encoder=encoder)
+    assert any("huge.txt" in s and "limit is 2,000,000" in s for s in report.skipped)
+
+
+def test_file_with_no_sentences_is_skipped(fresh_corpus, encoder):
+    (fresh_corpus.raw_dir / "chrome.txt").write_text(
+        "Home | News | Sports\n\nAccept Cookies\n\nSubscribe\n", encoding="utf-8")
+    report = build_index(fresh_corpus, encoder=encoder)
+    assert any("no article text" in s for s in report.skipped)
+
+
+def test_corpus_deleted_after_build_still_answers(fresh_corpus, encoder):
+    build_index(fresh_corpus, encoder=encoder)
+    shutil.rmtree(fresh_corpus.corpus_dir)
+    assert "Betsy Cooper" in Chatbot(fresh_corpus).ask("Who is Betsy Cooper?").answer

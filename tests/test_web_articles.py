@@ -1,0 +1,103 @@
+"""Hostile article text and uploads in the web chat, in a real browser."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import Chatbot, Settings
+from rag.corpus import add_files
+from rag.index import build_index
+from test_web import BROWSER_FLAGS, ask, free_port
+
+DATA = Path(__file__).parent / "data"
+UPLOAD = ("Ferry Service Returns to Harbor Island\n\nThe harbor ferry will resume daily service "
+          "on June 3, the port authority said, with boats leaving every 40 minutes from Pier 7.\n\n"
+          "Tickets will cost $4 for adults, and children under 12 ride free, according to the "
+          "authority's director, Lena Park.\n")
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory, encoder):
+    import gradio as gr
+
+    from rag.web import CSS, build_app
+
+    root = tmp_path_factory.mktemp("hostile")
+    raw = root / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(DATA / "corpus" / "raw" / "zte-kerfuffle.txt", raw)
+    shutil.copy(DATA / "hostile" / "hostile-page.html", raw)
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    build_index(settings, encoder=encoder)
+    bot = Chatbot(settings)
+    app = build_app(bot)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+               css=CSS, theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes)
+    yield bot, f"http://127.0.0.1:{port}/", root
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def page(hostile_site):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.dialogs = []
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        page.goto(hostile_site[1])
+        page.wait_for_selector("#question textarea", timeout=30000)
+        yield page
+        browser.close()
+
+
+def test_hostile_article_is_cleaned_but_kept_verbatim(hostile_site):
+    bot = hostile_site[0]
+    text = bot.documents["hostile-page"].text
+    assert "<script>alert(\"xss\")</script>" in text  # the article's words, as text
+    assert "hacked" not in text and "from the head" not in text  # the page's scripts are gone
+
+
+@pytest.mark.browser
+def test_hostile_article_renders_inert(page):
+    reply = ask(page, "What did Ruiz say the board approved?")
+    assert "<script>alert(\"xss\")</script>" in reply  # shown literally
+    reply = ask(page, "Where can patrons read the new schedule?")
+    assert "[the library site](http://evil.example/phish)" in reply
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert page.locator("a[href*='evil.example']").count() == 0
+    assert page.locator("img[src='x']").count() == 0
+    reply = ask(page, "What long code did the reading room post for the wifi?")
+    assert "AAAAAAAAAAAAAAAAAAAA" in reply
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280  # a long unbroken string wraps instead of widening the page
+
+
+@pytest.mark.browser
+def test_upload_an_article_then_ask_about_it(page, hostile_site, tmp_path):
+    file = tmp_path / "ferry news.txt"
+    file.write_text(UPLOAD, encoding="utf-8")
+    page.click("text=Add your own article")
+    page.set_input_files("#upload input[type=file]", str(file))
+    page.wait_for_function(
+        "document.querySelector('#upload-status')?.innerText.includes('Questions now cover')",
+        timeout=120000)
+    assert "Ferry Service Returns to Harbor Island" in page.locator("#article-panel").inner_text()
+    reply = ask(page, "How much will ferry tickets cost for adults?")
+    assert "Tickets will cost $4 for adults" in reply
+    assert (hostile_site[2] / "corpus" / "raw" / "ferry-news.txt").is_file()
+
+
+def test_file_names_cannot_escape_the_corpus(tmp_path):
+    raw = tmp_path / "corpus" / "raw"
+    for name in ("../../etc/passwd.txt", "a/../../b.txt", "..\\..\\evil.txt", "/abs/path.md"):
+        source = tmp_path / "uploads" / Path(name.replace("\\", "_")).name
+        source.parent.mkdir(exist_ok=True)
+        source.write_text("A Title\n\nSome article text about the harbor.\n", encoding="utf-8")
+        (target, _), = add_files([source], raw, 10_000)
+        assert target.parent == raw and ".." not in target.name and "/" not in target.name
+        target.unlink()
+    assert not (tmp_path / "etc").exists() and not (tmp_path / "b.txt").exists()
