@@ -33,7 +33,9 @@ eval: install
 	$(BIN)/rag eval eval/test.jsonl --report docs/eval
 
 bench: install
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scaling.py
 
 clean:
 	rm -rf $(VENV) index/build-* index/CURRENT index/.tmp-* .pytest_cache

@@ -137,3 +137,30 @@ def test_corpus_deleted_after_build_still_answers(fresh_corpus, encoder):
     build_index(fresh_corpus, encoder=encoder)
     shutil.rmtree(fresh_corpus.corpus_dir)
     assert "Betsy Cooper" in Chatbot(fresh_corpus).ask("Who is Betsy Cooper?").answer
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_web_users(bot):
+    """20 gradio_client users on loopback, a fixed 60 requests: no errors, all grounded."""
+    import sys
+    from pathlib import Path
+
+    import gradio as gr
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from load import run_load
+
+    from rag.web import build_app
+    from test_web import free_port
+
+    app = build_app(bot)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+               theme=gr.themes.Soft())
+    try:
+        result = run_load(f"http://127.0.0.1:{port}/", bot.settings.clean_dir, clients=20,
+                          requests=60, deadline_s=120)
+    finally:
+        app.close()
+    assert result["errors"] == 0, result["error_examples"]
+    assert result["p50_ms"] is not None
