@@ -80,8 +80,7 @@ class Chatbot:
         """Answer a question with up to k verbatim quotes, or abstain.
 
         `context` is the previous question of a conversation: a vague follow-up ("why?",
-        "what did he say about it?") is also tried together with it, and the more
-        confident of the two answers is returned.
+        "for how long?", "what did he say about it?") is asked together with it.
 
         Raises:
             QuestionError: the question is empty, too long, or holds no words.
@@ -96,13 +95,11 @@ class Chatbot:
         if doc is not None and doc not in index.documents:
             raise RagError(f"No article {doc!r} is loaded; choose one of: "
                            f"{', '.join(sorted(index.documents))}.")
-        answer = self._answer(retriever, question, question, k, doc)
         if context and self._is_vague(retriever, question):
-            followed = self._answer(retriever, question,
-                                    f"{self.check_question(context)} {question}", k, doc)
-            if followed.confidence > answer.confidence:
-                answer = followed
-        return answer
+            # A vague follow-up means nothing alone: ask it together with what came before.
+            return self._answer(retriever, question,
+                                f"{self.check_question(context)} {question}", k, doc)
+        return self._answer(retriever, question, question, k, doc)
 
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
                 doc: str | None) -> Answer:

@@ -151,6 +151,7 @@ def build_app(bot: Chatbot):
         if document is None:
             skipped = bot.index.manifest.get("skipped", {}).get(target.name, {})
             reason = skipped.get("reason", "it could not be indexed")
+            target.unlink(missing_ok=True)  # keep the corpus to what is indexed
             return (gr.update(), gr.update(), gr.update(), gr.update(),
                     f"⚠️ {md_escape(target.name)} was not added: {md_escape(reason)}")
         report_path = bot.settings.clean_dir / f"{doc}.report.md"

@@ -91,3 +91,16 @@ def test_control_characters_and_emoji_are_harmless(bot):
 def test_typos_and_lower_case(bot):
     answer = bot.ask("wat did rubio sayy about zte")
     assert not answer.abstained and "Rubio" in answer.answer
+
+
+def test_vague_follow_up_uses_the_previous_question(bot):
+    alone = bot.ask("for how long?")
+    followed = bot.ask("for how long?", context="Why was ZTE banned?")
+    assert followed.question == "for how long?"
+    assert "for seven years" in followed.quotes[0].text
+    assert "for seven years" not in alone.quotes[0].text
+
+
+def test_specific_question_ignores_the_context(bot):
+    answer = bot.ask("How many sea stars did volunteers count?", context="Why was ZTE banned?")
+    assert "4,812" in answer.answer
