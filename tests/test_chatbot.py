@@ -104,3 +104,17 @@ def test_vague_follow_up_uses_the_previous_question(bot):
 def test_specific_question_ignores_the_context(bot):
     answer = bot.ask("How many sea stars did volunteers count?", context="Why was ZTE banned?")
     assert "4,812" in answer.answer
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("How much will the protected bike lanes cost?", "harbor-bike-lanes"),
+    ("Who voted against the bike lane plan?", "harbor-bike-lanes"),
+    ("When did the sea star wasting disease strike?", "tidepool-survey"),
+    ("Which lab organizes the tide pool survey?", "tidepool-survey"),
+    ("What did Ted Lieu say about ZTE?", "zte-kerfuffle"),
+])
+def test_questions_route_to_the_right_article(bot, question, doc):
+    answer = bot.ask(question)
+    assert not answer.abstained
+    assert answer.quotes[0].doc == doc
+    assert answer.quotes[0].title == bot.documents[doc].title
