@@ -152,6 +152,16 @@ class Retriever:
         return found
 
     @cached_property
+    def _all_chunks(self) -> np.ndarray:
+        return np.ones(len(self.index.chunks), dtype=bool)
+
+    @cached_property
+    def _doc_masks(self) -> dict[str, np.ndarray]:
+        """Document id -> which chunks belong to it, for questions limited to one article."""
+        docs = np.array([c.doc for c in self.index.chunks])
+        return {doc: docs == doc for doc in self.index.documents}
+
+    @cached_property
     def _chunk_sentences(self) -> list[list[int]]:
         """Chunk position -> indexes of the sentences inside it."""
         by_doc: dict[str, list[int]] = {}
@@ -166,7 +176,8 @@ class Retriever:
 
     def warm_up(self) -> None:
         """Build the lazy tables now, so that the first question is as fast as the rest."""
-        _ = self._chunk_bm25, self._idf, self._vocabulary, self._chunk_sentences, self._acronyms
+        _ = (self._chunk_bm25, self._idf, self._vocabulary, self._chunk_sentences,
+             self._acronyms, self._doc_masks)
         self.encoder.encode(["warm up"])
 
     def question_terms(self, question: str) -> list[str]:
@@ -199,7 +210,7 @@ class Retriever:
         chunks = self.index.chunks
         vector = self.encoder.encode([question])[0] if vector is None else vector
         terms = self.question_terms(question) if terms is None else terms
-        allowed = np.array([doc is None or c.doc == doc for c in chunks])
+        allowed = self._all_chunks if doc is None else self._doc_masks.get(doc, ~self._all_chunks)
         ranks: dict[int, dict[str, int]] = {}
         cosines: dict[int, float] = {}
         if self.settings.retrieval in ("hybrid", "dense"):
@@ -224,7 +235,7 @@ class Retriever:
     def _dense(self, vector: np.ndarray, allowed: np.ndarray) -> dict[int, float]:
         """Chunk position -> cosine for the nearest allowed chunks, nearest first."""
         n = self.index.chunk_index.ntotal
-        k = min(n, self.settings.top_k * (1 if allowed.all() else 8))
+        k = min(n, self.settings.top_k * (1 if allowed is self._all_chunks else 8))
         while True:
             scores, ids = self.index.chunk_index.search(vector[None, :].astype(np.float32), k)
             found = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0 and allowed[i]}
