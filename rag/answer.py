@@ -2,9 +2,10 @@
 
 The best sentence is the one that is close to the question in meaning (cosine), holds its
 rare words (idf-weighted coverage), sits in a well-ranked chunk, and, when the question asks
-for a kind of thing (who, when, how many, where), holds a thing of that kind. Whether to
-answer at all is a logistic model over the same features, fitted on eval/dev.jsonl by
-bench/tune.py; its output is the confidence compared with Settings.min_confidence.
+for a kind of thing (who, when, how many, where), holds a thing of that kind; the headline
+is held back, since it names the subject of most questions but rarely answers one. Whether
+to answer at all is a logistic model over the same features, fitted on the development sets
+(eval/dev*.jsonl) by bench/tune.py; its output is compared with Settings.min_confidence.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from rag.retrieve import ScoredSentence
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|fund|funding|"
                 r"budget|raise|raised|fine|fined|revenue|earn|sell|sold)\b|\bworth\b|"
-                r"\bwhat (price|amount)\b", re.I), frozenset({"MONEY"})),
-    (re.compile(r"\bhow (much|many)\b|\bwhat (percentage|share|number)\b|"
-                r"\bhow (far|big|large|tall|high)\b", re.I),
-     frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"})),
+                r"\bwhat (price|amount)\b|\bwhat (does|did|will|would) .{1,40} cost\b|"
+                r"\bhow (expensive|costly)\b", re.I), frozenset({"MONEY"})),
+    (re.compile(r"\bhow much\b", re.I), frozenset({"MONEY", "QUANTITY", "PERCENT", "CARDINAL"})),
+    (re.compile(r"\bhow many\b|\bwhat (percentage|share|number)\b|"
+                r"\bhow (far|big|large|tall|high|fast)\b|\bhow did .{1,40} vote\b", re.I),
+     frozenset({"CARDINAL", "QUANTITY", "PERCENT"})),
     (re.compile(r"\bhow (old|long)\b", re.I), frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})),
     (re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b|"
                 r"\bin what year\b|\bsince when\b", re.I), frozenset({"DATE", "TIME"})),
@@ -37,11 +40,12 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 # "Who is Adam Segal?" asks for a description, not for a name.
 _DESCRIBE = re.compile(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+[A-Z][\w.]*(\s+[A-Z][\w.]*)*\s*\??\s*$")
 
-# Logistic confidence: fitted on eval/dev.jsonl by bench/tune.py (see README).
-CONFIDENCE_WEIGHTS = {"bias": -1.01, "cosine": 1.14, "lexical": 2.31, "type_missing": -0.87,
-                      "unknown": -2.35}
-# Sentence ranking weights (same features), chosen on eval/dev.jsonl by bench/tune.py.
-RANK_WEIGHTS = {"cosine": 1.0, "lexical": 0.5, "chunk": 0.0, "type_present": 0.2}
+# Logistic confidence: fitted on eval/dev*.jsonl by bench/tune.py (see README).
+CONFIDENCE_WEIGHTS = {"bias": -1.67, "cosine": 1.05, "lexical": 2.79, "type_missing": -1.2,
+                      "unknown": -2.3, "type_match": 0.31}
+# Sentence ranking weights (same features), chosen on eval/dev*.jsonl by bench/tune.py.
+RANK_WEIGHTS = {"cosine": 1.0, "lexical": 0.5, "chunk": 0.0, "type_present": 0.4,
+                "title": -0.3}
 
 
 @dataclass(frozen=True)
@@ -77,18 +81,21 @@ class Features:
     type_expected: bool
     type_present: bool
     unknown: float
+    is_title: bool  # the headline: it repeats the subject of most questions, rarely answers
 
     def confidence(self) -> float:
         w = CONFIDENCE_WEIGHTS
         z = (w["bias"] + w["cosine"] * self.cosine + w["lexical"] * self.lexical
              + w["type_missing"] * (self.type_expected and not self.type_present)
+             + w["type_match"] * (self.type_expected and self.type_present)
              + w["unknown"] * self.unknown)
         return 1.0 / (1.0 + math.exp(-z))
 
     def rank(self) -> float:
         w = RANK_WEIGHTS
         return (w["cosine"] * self.cosine + w["lexical"] * self.lexical + w["chunk"] * self.chunk
-                + w["type_present"] * (self.type_expected and self.type_present))
+                + w["type_present"] * (self.type_expected and self.type_present)
+                + w["title"] * self.is_title)
 
 
 def expected_labels(question: str) -> frozenset[str]:
@@ -132,7 +139,7 @@ _LABEL_PRIORITY = {"PERSON": 0, "MONEY": 0, "DATE": 0, "CARDINAL": 1, "ORG": 1, 
 def features(candidate: ScoredSentence, labels: frozenset[str], question: str) -> Features:
     present = bool(labels) and answer_entity(candidate.sentence, labels, question) is not None
     return Features(candidate.cosine, candidate.lexical, candidate.chunk_score, bool(labels),
-                    present, candidate.unknown)
+                    present, candidate.unknown, candidate.sentence.paragraph == 0)
 
 
 def compose(question: str, candidates: list[ScoredSentence], titles: dict[str, str],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANER_VERSION = 2  # bump when the rules change: indexes built by older rules go stale
+CLEANER_VERSION = 3  # bump when the rules change: indexes built by older rules go stale
 
 TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
 
@@ -82,6 +82,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
                 r"you might also like|most (popular|read)|trending( now)?|also read|"
                 r"further reading|more on this story)\b\s*[:|\-–—]?", re.I), "related-links line"),
     (re.compile(r"^(tags|topics|filed under|categories|category|keywords)\s*:", re.I), "tag list"),
+    (re.compile(r"^(by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
+                r"(\s*(,|and|&)\s*[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3})*\s*$|"
+                r"^(published|updated|posted|last updated)\b.{0,60}$|\b\d+\s*min(ute)?s?\s+read\b",
+                re.I), "byline or dateline"),
     (re.compile(r"^\(?\d+\)?\s+comments?$|^comments?\s*\(\d+\)$|^(leave|post|add) a comment\b|"
                 r"^join the (conversation|discussion)\b|^\d+\s+(shares|replies)$", re.I),
      "comment count"),

@@ -44,7 +44,31 @@ ABBREVIATIONS = {
     "pa": "pennsylvania", "tenn": "tennessee", "va": "virginia", "vt": "vermont",
     "wash": "washington", "wis": "wisconsin", "wyo": "wyoming", "us": "united_states",
     "u.s": "united_states", "uk": "united_kingdom", "u.k": "united_kingdom",
+    "ceo": "chief executive", "cfo": "chief financial officer", "coo": "chief operating officer",
 }
+# Irregular past forms that stemming cannot join to their verbs ("began" / "begin").
+IRREGULAR = {past: verb for verb, forms in {
+    "arise": "arose arisen", "be": "was were been", "bear": "bore borne", "beat": "beaten",
+    "become": "became", "begin": "began begun", "bring": "brought", "build": "built",
+    "buy": "bought", "catch": "caught", "choose": "chose chosen", "come": "came",
+    "do": "did done", "draw": "drew drawn", "drive": "drove driven", "eat": "ate eaten",
+    "fall": "fell fallen", "feel": "felt", "fight": "fought", "find": "found", "fly": "flew flown",
+    "forget": "forgot forgotten", "freeze": "froze frozen", "get": "got gotten",
+    "give": "gave given", "go": "went gone", "grow": "grew grown", "have": "had",
+    "hear": "heard", "hide": "hid hidden", "hold": "held", "keep": "kept", "know": "knew known",
+    "lay": "laid", "lead": "led", "leave": "left", "lend": "lent", "lose": "lost",
+    "make": "made", "mean": "meant", "meet": "met", "pay": "paid", "ride": "rode ridden",
+    "rise": "rose risen", "run": "ran", "say": "said", "see": "saw seen", "seek": "sought",
+    "sell": "sold", "send": "sent", "shake": "shook shaken", "shoot": "shot", "sing": "sang sung",
+    "sink": "sank sunk", "sit": "sat", "speak": "spoke spoken", "spend": "spent",
+    "stand": "stood", "steal": "stole stolen", "strike": "struck stricken",
+    "swear": "swore sworn", "swim": "swam swum", "take": "took taken", "teach": "taught",
+    "tear": "tore torn", "tell": "told", "think": "thought", "throw": "threw thrown",
+    "understand": "understood", "wake": "woke woken", "wear": "wore worn", "win": "won",
+    "write": "wrote written", "break": "broke broken", "forbid": "forbade forbidden",
+    "withdraw": "withdrew withdrawn", "undertake": "undertook undertaken",
+}.items() for past in forms.split()}
+
 _CAPITALIZED_RUN = re.compile(
     r"\b[A-Z][\w’'-]*(?: +(?:(?:of|and|for|on|the|de) +)*[A-Z][\w’'-]*)+")
 _WORDS = re.compile(r"[a-z0-9]+(?:\.[a-z](?=\.))?(?:['’][a-z]+)?")
@@ -87,8 +111,8 @@ class Analyzer:
         words = []
         for word in _WORDS.findall(text.lower().replace("’", "'")):
             word = re.sub(r"'s$|'$", "", word)
-            word = ABBREVIATIONS.get(word, word)
-            words.append(word)
+            for part in ABBREVIATIONS.get(word, word).split():
+                words.append(IRREGULAR.get(part, part))
         return words
 
     def stem(self, word: str) -> str:
