@@ -25,7 +25,7 @@ with sync_playwright() as p:
         page.wait_for_selector("#chat .message >> nth=1")
         page.wait_for_timeout(800)
         page.evaluate("document.querySelector('#chat .message').scrollIntoView()")
-        page.evaluate("document.querySelector('#article-panel mark')?.scrollIntoView({block: 'center'})")
+        page.evaluate("document.querySelector('#best-quote')?.scrollIntoView({block: 'center'})")
         page.screenshot(path=f"docs/{name}")
     browser.close()
 app.close()
