@@ -285,7 +285,9 @@ def serve(corpus: str, index: str, host: str, port: int) -> None:
     try:
         launch(bot, host=host, port=port)
     except OSError as e:
-        raise click.ClickException(f"Cannot listen on {host}:{port}: {e.strerror or e}.") from None
+        reason = str(e.strerror or e).split(". You can")[0].rstrip(".")
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {reason}. "
+                                   "Choose another with --port.") from None
 
 
 if __name__ == "__main__":
