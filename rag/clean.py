@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANER_VERSION = 3  # bump when the rules change: indexes built by older rules go stale
+CLEANER_VERSION = 4  # bump when the rules change: indexes built by older rules go stale
 
 TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
 
@@ -99,7 +99,8 @@ _NAV_SEPARATORS = re.compile(r"\s[|•·»›/]\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
-_UNWRAP_MIN = 40  # a hard-wrapped paragraph has lines at least this long, bar the last
+_UNWRAP_MIN = 40  # a hard-wrapped paragraph has lines this long or longer, bar the last,
+_UNWRAP_MAX = 100  # and no longer than this
 
 
 def clean_text(raw: str) -> Cleaned:
@@ -180,14 +181,24 @@ def _paragraphs(raw: str) -> list[tuple[str, bool]]:
         lines = [line.strip() for line in block.split("\n") if line.strip()]
         if not lines:
             continue
-        wrapped = len(lines) > 1 and all(
-            len(line) >= _UNWRAP_MIN and not _MD_HEADING.match(line) for line in lines[:-1]
-        ) and not any(_BUTTON.match(line) for line in lines)
+        wrapped = _hard_wrapped(lines)
         for line in [" ".join(lines)] if wrapped else lines:
             heading = _MD_HEADING.match(line)
             line = re.sub(r"^[*_]{1,3}(.+?)[*_]{1,3}$", r"\1", line) if not heading else line
             out.append((heading.group(1), True) if heading else (line, False))
     return [(p, h) for p, h in out if p]
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Lines cut at a fixed width (old mail, plain-text archives) rather than one per paragraph:
+    short-ish lines, most of them ending mid-sentence."""
+    if len(lines) < 2 or any(_MD_HEADING.match(line) or _BUTTON.match(line) for line in lines):
+        return False
+    body = lines[:-1]
+    if any(len(line) < _UNWRAP_MIN or len(line) > _UNWRAP_MAX for line in body):
+        return False
+    mid_sentence = sum(not _SENTENCE_END.search(line) for line in body)
+    return mid_sentence >= 0.6 * len(body)
 
 
 def _chrome_reason(paragraph: str) -> str | None:

@@ -80,3 +80,12 @@ def test_hard_wrapped_paragraphs_are_joined():
            "seventy characters, as plain-text archives often are, and it ends here.\n")
     cleaned = clean_text(raw)
     assert "about seventy characters" in cleaned.text
+
+
+def test_one_paragraph_per_line_is_not_joined():
+    raw = ("A Headline About the Harbor Ferry\n"
+           "The harbor ferry will resume daily service on June 3, the port authority said on Monday.\n"
+           "Tickets will cost $4 for adults, and children under 12 ride free, the director said.\n")
+    cleaned = clean_text(raw)
+    assert cleaned.title == "A Headline About the Harbor Ferry"
+    assert sum(b.kind == PARAGRAPH for b in cleaned.blocks) == 2
