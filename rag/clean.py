@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANER_VERSION = 4  # bump when the rules change: indexes built by older rules go stale
+CLEANER_VERSION = 5  # bump when the rules change: indexes built by older rules go stale
 
 TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
 
@@ -113,6 +113,32 @@ def _clean_paragraphs(paragraphs: list[tuple[str, bool]], extra: tuple[Removed, 
     kinds, removed = _classify(paragraphs)
     cleaned = _assemble(paragraphs, kinds, removed)
     return Cleaned(cleaned.title, cleaned.text, cleaned.blocks, extra + cleaned.removed)
+
+
+def clean_markdown(markdown: str) -> Cleaned:
+    """Clean a Markdown article: markup is dropped (link targets, emphasis marks), the text
+    of headings, paragraphs, list items and quotes is kept as written."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(markdown.replace("\r\n", "\n"))
+    paragraphs: list[tuple[str, bool]] = []
+    heading = False
+    for token in tokens:
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "heading_close":
+            heading = False
+        elif token.type == "inline":
+            parts = [child.content if child.type in ("text", "code_inline") else
+                     "\n" if child.type in ("softbreak", "hardbreak") else ""
+                     for child in token.children or ()]
+            lines = [line.strip() for line in "".join(parts).split("\n") if line.strip()]
+            if heading:
+                paragraphs.append((" ".join(lines), True))
+            elif lines:
+                paragraphs += [(" ".join(lines), False)] if _hard_wrapped(lines) else [
+                    (line, False) for line in lines]
+    return _clean_paragraphs([(p, h) for p, h in paragraphs if p])
 
 
 def clean_html(html: str) -> Cleaned:

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.clean import Cleaned, clean_html, clean_text
+from rag.clean import Cleaned, clean_html, clean_markdown, clean_text
 from rag.errors import CorpusError
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,12 @@ def clean_doc(raw: RawDoc) -> Cleaned:
     """Clean one raw document. Raises CorpusError when nothing of the article is left."""
     is_html = raw.path.suffix.lower() in (".html", ".htm") or raw.text.lstrip()[:20].lower(
     ).startswith(("<!doctype html", "<html"))
-    cleaned = clean_html(raw.text) if is_html else clean_text(raw.text)
+    if is_html:
+        cleaned = clean_html(raw.text)
+    elif raw.path.suffix.lower() == ".md":
+        cleaned = clean_markdown(raw.text)
+    else:
+        cleaned = clean_text(raw.text)
     if not any(b.kind == "paragraph" for b in cleaned.blocks):
         raise CorpusError(f"{raw.path.name} has no article text left after cleaning.")
     return cleaned

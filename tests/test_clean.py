@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from rag.clean import HEADING, PARAGRAPH, clean_html, clean_text
+from rag.clean import HEADING, PARAGRAPH, clean_html, clean_markdown, clean_text
 
 RAW = Path(__file__).parent / "data" / "corpus" / "raw"
 
@@ -89,3 +89,16 @@ def test_one_paragraph_per_line_is_not_joined():
     cleaned = clean_text(raw)
     assert cleaned.title == "A Headline About the Harbor Ferry"
     assert sum(b.kind == PARAGRAPH for b in cleaned.blocks) == 2
+
+
+def test_markdown_markup_is_dropped_text_kept():
+    raw = ("Menu\nSearch\nSign In\n\n# Ferry Service Returns\n\n*Published March 4 · 5 min read*\n\n"
+           "The ferry *will* resume on June 3, [the authority](http://evil.example) said.\n\n"
+           "## Tickets\n\nAdults pay $4; children under 12 ride free, director Lena Park said.\n\n"
+           "Share this article\nFacebook | Twitter | Email\n")
+    cleaned = clean_markdown(raw)
+    assert cleaned.title == "Ferry Service Returns"
+    assert "The ferry will resume on June 3, the authority said." in cleaned.text
+    assert "evil.example" not in cleaned.text and "*" not in cleaned.text
+    assert [b.kind for b in cleaned.blocks] == ["title", "paragraph", "heading", "paragraph"]
+    assert {r.reason for r in cleaned.removed} >= {"button or menu label", "byline or dateline"}
