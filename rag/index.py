@@ -182,6 +182,8 @@ def _build(settings: Settings, previous: Index | None, encoder: Encoder, reason:
     skipped: dict[str, dict] = {}  # file name -> reason and fingerprint
     seen_content: dict[str, str] = {}
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    old_chunks = _positions_by_doc(previous.chunks) if previous else {}
+    old_sentences = _positions_by_doc(previous.sentences) if previous else {}
     for path in list_raw(settings.raw_dir):
         try:
             raw = read_raw(path, settings.max_file_bytes)
@@ -193,12 +195,13 @@ def _build(settings: Settings, previous: Index | None, encoder: Encoder, reason:
             doc = f"{doc}-{raw.sha256[:8]}"
         old = previous.documents.get(doc) if previous else None
         if old is not None and old.raw_sha256 == raw.sha256:
-            doc_chunks = [c for c in previous.chunks if c.doc == doc]
-            doc_sentences = [s for s in previous.sentences if s.doc == doc]
+            chunk_ids, sentence_ids = old_chunks[doc], old_sentences[doc]
+            doc_chunks = [previous.chunks[i] for i in chunk_ids]
+            doc_sentences = [previous.sentences[i] for i in sentence_ids]
             document = old
-            chunk_vectors.append(_rows(previous.chunk_index, previous.chunks, doc))
-            sentence_vectors.append(previous.sentence_vectors[
-                [i for i, s in enumerate(previous.sentences) if s.doc == doc]])
+            chunk_vectors.append(np.vstack([previous.chunk_index.reconstruct(i)
+                                            for i in chunk_ids]))
+            sentence_vectors.append(previous.sentence_vectors[sentence_ids])
         else:
             try:
                 cleaned = clean_doc(raw)
@@ -229,8 +232,8 @@ def _build(settings: Settings, previous: Index | None, encoder: Encoder, reason:
     if not documents:
         raise CorpusError(f"No article in {settings.raw_dir} has text to index: "
                           + "; ".join(entry["reason"] for entry in skipped.values()))
-    chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors, say)
-    sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors, say)
+    chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors)
+    sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors)
     manifest = {
         "format_version": FORMAT_VERSION,
         "params": _expected_params(settings),
@@ -259,19 +262,20 @@ def _skip(path: Path, settings: Settings, reason: str, say: Callable[[str], None
     return {"reason": reason, "fingerprint": fingerprint(path, settings.max_file_bytes)}
 
 
-def _rows(chunk_index, all_chunks: tuple[Chunk, ...], doc: str) -> np.ndarray:
-    ids = [i for i, c in enumerate(all_chunks) if c.doc == doc]
-    return np.vstack([chunk_index.reconstruct(i) for i in ids]) if ids else None
+def _positions_by_doc(items) -> dict[str, list[int]]:
+    """Document id -> positions of its chunks (or sentences) in items."""
+    out: dict[str, list[int]] = {}
+    for position, item in enumerate(items):
+        out.setdefault(item.doc, []).append(position)
+    return out
 
 
-def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list,
-                  say: Callable[[str], None]) -> tuple[np.ndarray, int]:
+def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list
+                  ) -> tuple[np.ndarray, int]:
     """Stack per-document vectors, embedding the documents that have none yet."""
-    by_doc: dict[str, list] = {}
-    for item in items:
-        by_doc.setdefault(item.doc, []).append(item)
-    todo = [item.text for doc, vectors in zip(documents, reused) if vectors is None
-            for item in by_doc.get(doc, [])]
+    by_doc = _positions_by_doc(items)
+    todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
+            for i in by_doc.get(doc, [])]
     fresh = encoder.encode(todo, progress=len(todo) > 256) if todo else None
     parts, used = [], 0
     for doc, vectors in zip(documents, reused):
