@@ -10,7 +10,7 @@ from pathlib import Path
 from rag.answer import Answer, compose
 from rag.config import Settings
 from rag.embed import Encoder, OnnxEncoder, query_encoder
-from rag.errors import QuestionError, RagError
+from rag.errors import ArgumentError, QuestionError
 from rag.index import Document, Index, ensure_index
 from rag.retrieve import Retriever
 
@@ -34,17 +34,21 @@ class Chatbot:
         self._state = (index, Retriever(index, self.encoder, settings))
 
     @classmethod
-    def load(cls, corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
+    def load(cls, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
              settings: Settings | None = None, **overrides) -> "Chatbot":
         """Load the index, building it first when it is missing or stale.
+
+        Folders not given come from `settings`, else "corpus" and "index".
 
         Raises:
             CorpusError: the corpus is missing, empty or unreadable and there is no index.
             IndexStale: the index does not match the settings and there is no corpus.
+            ConfigError: a folder is a file, or the index folder holds other things.
         """
         base = settings or Settings()
-        settings = dataclasses.replace(base, corpus_dir=Path(corpus_dir),
-                                       index_dir=Path(index_dir), **overrides)
+        folders = {name: Path(value) for name, value in (("corpus_dir", corpus_dir),
+                                                          ("index_dir", index_dir)) if value is not None}
+        settings = dataclasses.replace(base, **folders, **overrides)
         return cls(settings)
 
     @property
@@ -58,6 +62,10 @@ class Chatbot:
     @property
     def documents(self) -> dict[str, Document]:
         return self.index.documents
+
+    def document_from(self, source: str) -> Document | None:
+        """The indexed article read from raw file `source` (a file name), if any."""
+        return next((d for d in self.documents.values() if d.source == source), None)
 
     def reload(self) -> None:
         """Rebuild the index if the corpus changed (only new or changed articles are
@@ -84,17 +92,22 @@ class Chatbot:
 
         Raises:
             QuestionError: the question is empty, too long, or holds no words.
-            ValueError: k is not positive.
-            RagError: doc names no loaded article.
+            ArgumentError (a RagError and a ValueError): k is not a positive integer, or
+                doc names no loaded article.
         """
         question = self.check_question(question)
         k = self.settings.max_quotes if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+            raise ArgumentError(f"k must be a whole number of quotes, 1 or more; got {k!r}.")
+        if doc is not None and not isinstance(doc, str):
+            raise ArgumentError(f"doc must be an article id (text), got {type(doc).__name__}.")
+        if context is not None and not isinstance(context, str):
+            raise ArgumentError(f"context must be the previous question (text), got "
+                                f"{type(context).__name__}.")
         index, retriever = self._state
         if doc is not None and doc not in index.documents:
-            raise RagError(f"No article {doc!r} is loaded; choose one of: "
-                           f"{', '.join(sorted(index.documents))}.")
+            raise ArgumentError(f"No article {doc[:80]!r} is loaded; choose one of: "
+                                f"{', '.join(sorted(index.documents))}.")
         if context and self._is_vague(retriever, question):
             # A vague follow-up means nothing alone: ask it together with what came before.
             return self._answer(retriever, question,

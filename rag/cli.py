@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,12 @@ INDEX_HELP = "Index folder (a build output)."
 
 def _settings(corpus: str, index: str, **fields) -> Settings:
     try:
+        wait = os.environ.get("RAG_LOCK_TIMEOUT")
+        if wait:
+            try:
+                fields.setdefault("lock_timeout", float(wait))
+            except ValueError:
+                raise click.ClickException(f"RAG_LOCK_TIMEOUT must be seconds, got {wait!r}.") from None
         return Settings(corpus_dir=Path(corpus), index_dir=Path(index), **fields)
     except RagError as e:
         raise click.ClickException(str(e)) from None
@@ -79,17 +86,31 @@ def build(corpus: str, index: str, force: bool) -> None:
 @_corpus_options
 def add(sources: tuple[Path, ...], corpus: str, index: str) -> None:
     """Copy article files (.txt, .md, .html) or folders of them into the corpus and index
-    them; only new or changed articles are embedded."""
-    from rag.corpus import add_files
-    from rag.index import build_index
+    them; only new or changed articles are embedded. Says what happened to each file."""
+    from rag.corpus import ADDED, SKIPPED, add_files
+    from rag.index import build_index, read_manifest
 
     settings = _settings(corpus, index)
     try:
-        for _, message in add_files(list(sources), settings.raw_dir, settings.max_file_bytes):
-            click.echo(message)
+        results = add_files(list(sources), settings.raw_dir, settings.max_file_bytes,
+                            settings.lock_timeout)
+        for result in results:
+            click.echo(str(result), err=result.status == SKIPPED)
+        if not any(r.status == ADDED for r in results):
+            if all(r.status == SKIPPED for r in results):
+                raise click.ClickException("Nothing was added.")
+            return
         build_index(settings, progress=click.echo)
+        manifest = read_manifest(settings.index_dir) or {"documents": {}, "skipped": {}}
     except RagError as e:
         raise click.ClickException(str(e)) from None
+    ids = {entry["source"]: doc for doc, entry in manifest["documents"].items()}
+    for result in results:
+        if result.status == ADDED and result.target.name in ids:
+            click.echo(f"{result.target.name} is article {ids[result.target.name]}")
+        elif result.status == ADDED:
+            reason = manifest["skipped"].get(result.target.name, {}).get("reason", "not indexed")
+            click.echo(f"{result.target.name} was not indexed: {reason}", err=True)
 
 
 @main.command(name="list")
@@ -108,7 +129,7 @@ def list_command(corpus: str, index: str) -> None:
     click.echo(f"{'id':<32} {'chunks':>6}  {'added':<19}  title")
     for doc, entry in sorted(manifest["documents"].items()):
         click.echo(f"{doc:<32} {entry['chunks']:>6}  {entry['added'][:19]:<19}  {entry['title']}")
-    for name, entry in manifest.get("skipped", {}).items():
+    for name, entry in manifest["skipped"].items():
         click.echo(f"(skipped {name}: {entry['reason']})")
 
 
@@ -117,16 +138,14 @@ def list_command(corpus: str, index: str) -> None:
 @_corpus_options
 def remove(doc: str, corpus: str, index: str) -> None:
     """Remove article DOC (its id, see `rag list`) from the corpus and the index."""
-    from rag.corpus import remove_doc
-    from rag.index import build_index
+    from rag.index import remove_document
 
     settings = _settings(corpus, index)
     try:
-        path = remove_doc(doc, settings.raw_dir, settings.clean_dir)
-        click.echo(f"Removed {path.name}")
-        build_index(settings, progress=click.echo)
+        path = remove_document(settings, doc, progress=click.echo)
     except RagError as e:
         raise click.ClickException(str(e)) from None
+    click.echo(f"Removed {path.name}")
 
 
 def _print_answer(answer, as_json: bool) -> None:
@@ -214,8 +233,12 @@ def eval_command(questions: str, corpus: str, index: str, squad: str | None, tit
 
     from rag.eval import evaluate, load_questions, load_squad
 
+    from rag.corpus import ensure_folder
+
     with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
         try:
+            if report_dir:  # fail now, not after the whole evaluation
+                ensure_folder(Path(report_dir), "--report")
             if squad:
                 name, text, items = load_squad(Path(squad), title)
                 raw = Path(scratch) / "corpus" / "raw"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ class Settings:
     max_quotes: int = 3
     max_file_bytes: int = 2_000_000  # per article file
     max_question_chars: int = 1000
+    lock_timeout: float = 120.0  # seconds to wait for another build (or add) to finish
     retrieval: str = "hybrid"  # hybrid | dense | bm25 (the last two for evaluation)
     query_encoder: str = "onnx"  # onnx: int8 model, no PyTorch at query time | torch
     ranking: str = "full"  # full: cosine, terms and answer type | cosine (for evaluation)
@@ -39,6 +42,8 @@ class Settings:
         for name in ("top_k", "rrf_k", "max_quotes", "max_file_bytes", "max_question_chars"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}.")
+        if not self.lock_timeout > 0:
+            raise ConfigError(f"lock_timeout must be > 0 seconds, got {self.lock_timeout}.")
         if self.query_encoder not in ("onnx", "torch"):
             raise ConfigError(f"query_encoder must be onnx or torch, got {self.query_encoder!r}.")
         if self.ranking not in ("full", "cosine"):
@@ -53,3 +58,27 @@ class Settings:
     @property
     def clean_dir(self) -> Path:
         return self.corpus_dir / "clean"
+
+
+def offline_environment() -> None:
+    """Keep the libraries rag uses offline, quiet and out of the user's home folder.
+
+    Set before they are imported, and only where the user has not chosen otherwise:
+    onnxruntime would write a device id under ~/.cache and $TMPDIR and send usage events;
+    tiktoken would copy its vocabulary to $TMPDIR/data-gym-cache ("" turns that off: the
+    offline package has the file); matplotlib (imported by Gradio) would keep its font
+    cache in ~/.cache; the Hugging Face libraries would look for updates.
+    """
+    defaults = {
+        "ORT_DISABLE_TELEMETRY": "1",
+        "TIKTOKEN_CACHE_DIR": "",
+        "MPLCONFIGDIR": str(Path(tempfile.gettempdir()) / "rag-matplotlib"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)

@@ -1,25 +1,33 @@
 """Read articles from corpus/raw and write their cleaned text to corpus/clean.
 
-A document's id is its file name without the extension, made safe (lower case, letters,
-digits, '-' and '_'). Raw files are never modified.
+A document's id comes from its file name, made safe (lower case, letters, digits, '-'
+and '_'), and is unique in the corpus: see assign_ids. Raw files are never modified, links
+and special files are never followed, and a file is never read past the size limit.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import re
+import stat
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from rag.clean import Cleaned, clean_html, clean_markdown, clean_text
-from rag.errors import CorpusError
+from rag.errors import ConfigError, CorpusError, IndexBusy, IndexWriteError
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
+KINDS = ".txt, .md or .html"
+ADDED, DUPLICATE, SKIPPED = "added", "duplicate", "skipped"
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,23 @@ class RawDoc:
     path: Path
     text: str  # decoded
     sha256: str  # of the raw bytes
-    encoding: str
+
+
+@dataclass(frozen=True)
+class Added:
+    """What happened to one file given to add_files."""
+
+    source: Path  # the file as given
+    status: str  # ADDED, DUPLICATE (the same bytes are already in raw/) or SKIPPED
+    target: Path | None = None  # its copy in raw/, or the file already there; None if skipped
+    reason: str = ""  # why it was skipped
+
+    def __str__(self) -> str:
+        if self.status == ADDED:
+            return f"added {self.source.name} as {self.target.name}"
+        if self.status == DUPLICATE:
+            return f"{self.source.name} is already in the corpus as {self.target.name}"
+        return f"skipped {self.source}: {self.reason}"
 
 
 def doc_id(name: str) -> str:
@@ -38,38 +62,134 @@ def doc_id(name: str) -> str:
     return slug[:80] or "article"
 
 
+def assign_ids(names: list[str], previous: dict[str, str]) -> dict[str, str]:
+    """A unique, stable id for each raw file name.
+
+    A file keeps the id it had (`previous`: file name -> id). A new file gets its name's
+    slug when no other file has or claims it, else the slug with the first free number
+    ('Story.txt' and 'story.md' -> 'story' and 'story-2').
+    """
+    ids: dict[str, str] = {}
+    for name in names:
+        doc = previous.get(name)
+        if doc and doc not in ids.values():
+            ids[name] = doc
+    new = [name for name in names if name not in ids]
+    slugs = {name: doc_id(name) for name in new}
+    claims = list(slugs.values())
+    for name in new:
+        if claims.count(slugs[name]) == 1 and slugs[name] not in ids.values():
+            ids[name] = slugs[name]
+    for name in new:
+        number = 2
+        while name not in ids:
+            doc = f"{slugs[name]}-{number}"
+            if doc not in ids.values() and doc not in claims:
+                ids[name] = doc
+            number += 1
+    return {name: ids[name] for name in names}
+
+
+def ensure_folder(path: Path, flag: str) -> Path:
+    """Create folder `path` if needed.
+
+    Raises:
+        ConfigError: path or one of its parents is a file, or it cannot be created.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"{path} is a file, not a folder; give {flag} a folder.") from None
+    except NotADirectoryError:
+        raise ConfigError(f"A parent of {path} is a file; give {flag} a folder.") from None
+    except OSError as e:
+        raise ConfigError(f"Cannot create the folder {path}: {e.strerror or e}.") from None
+    return path
+
+
 def list_raw(raw_dir: Path) -> list[Path]:
-    """The article files in raw_dir, sorted. Raises CorpusError if there are none."""
+    """The article files in raw_dir, sorted; links and special files are listed too, so
+    that the build can say why it skips them.
+
+    Raises CorpusError if there are none.
+    """
+    if raw_dir.exists() and not raw_dir.is_dir():
+        raise CorpusError(f"{raw_dir} is a file, not a folder of articles.")
     if not raw_dir.is_dir():
-        raise CorpusError(f"No corpus folder at {raw_dir}. Put articles (.txt, .md, .html) there.")
-    files = sorted(p for p in raw_dir.iterdir()
-                   if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        raise CorpusError(f"No corpus folder at {raw_dir}. Put articles ({KINDS}) there.")
+    files = sorted(p for p in raw_dir.iterdir() if p.suffix.lower() in SUFFIXES
+                   and not p.name.startswith(".") and (p.is_symlink() or not p.is_dir()))
     if not files:
-        raise CorpusError(f"No articles in {raw_dir}. Add .txt, .md or .html files there.")
+        raise CorpusError(f"No articles in {raw_dir}. Add {KINDS} files there.")
     return files
 
 
-def read_raw(path: Path, max_bytes: int) -> RawDoc:
-    """Read and decode one article. Raises CorpusError for an empty, huge or binary file."""
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, never following a link nor reading past max_bytes.
+
+    Raises CorpusError for a link, a special file, an unreadable or oversized file.
+    """
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise CorpusError(f"{path.name} is {size:,} bytes; the limit is {max_bytes:,}.")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise CorpusError(f"{path.name} is a symbolic link; add the file it points to.") from None
         raise CorpusError(f"Cannot read {path}: {e.strerror or e}.") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CorpusError(f"{path.name} is not a regular file.")
+        if info.st_size > max_bytes:
+            raise CorpusError(f"{path.name} is {info.st_size:,} bytes; the limit is {max_bytes:,}.")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as e:
+            raise CorpusError(f"Cannot read {path}: {e.strerror or e}.") from None
+    if len(data) > max_bytes:
+        raise CorpusError(f"{path.name} is over the limit of {max_bytes:,} bytes.")
+    return data
+
+
+def fingerprint(path: Path, max_bytes: int) -> str:
+    """What identifies a raw file's content: the sha256 of its bytes or, for a file that is
+    skipped without being read (link, special file, over the limit), its kind and size."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return "missing"
+    if not stat.S_ISREG(info.st_mode):
+        return f"special:{stat.S_IFMT(info.st_mode)}"
+    if info.st_size > max_bytes:
+        return f"size:{info.st_size}"
+    try:
+        return file_sha256(path)
+    except OSError:
+        return "unreadable"
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_raw(path: Path, max_bytes: int, doc: str | None = None) -> RawDoc:
+    """Read and decode one article; `doc` is its id (default: from its file name).
+
+    Raises CorpusError for an empty, oversized, binary, linked or special file.
+    """
+    data = read_bytes(path, max_bytes)
     if not data.strip():
         raise CorpusError(f"{path.name} is empty.")
-    text, encoding = decode(data, path.name)
-    return RawDoc(doc_id(path.name), path, text, hashlib.sha256(data).hexdigest(), encoding)
+    return RawDoc(doc or doc_id(path.name), path, decode(data, path.name),
+                  hashlib.sha256(data).hexdigest())
 
 
-def decode(data: bytes, name: str) -> tuple[str, str]:
+def decode(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), else Windows-1252, which covers most legacy exports."""
     if b"\x00" in data[:8192]:
         raise CorpusError(f"{name} is a binary file, not text.")
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     try:
@@ -80,68 +200,135 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     if controls > len(text) * 0.01:
         raise CorpusError(f"{name} is a binary file, not text.")
     log.warning("%s is not UTF-8; decoded as Windows-1252", name)
-    return text, "cp1252"
+    return text
 
 
-def add_files(sources: list[Path], raw_dir: Path, max_bytes: int) -> list[tuple[Path, str]]:
-    """Copy article files (or the articles in folders) into raw_dir under safe names.
+def add_files(sources: list[Path], raw_dir: Path, max_bytes: int,
+              timeout: float = 120.0) -> list[Added]:
+    """Copy article files (or the articles in folders) into raw_dir under safe, unused names.
 
-    Returns (copied path or None, what happened) per file. Only the file name's stem is
-    kept, made safe, so no name can point outside raw_dir.
-    Raises CorpusError for a missing source, an unsupported type, or an unreadable file.
+    Returns what happened to each file: added, a duplicate of a file already there, or
+    skipped with the reason (type, link, special file, empty, binary, too large, missing).
+    Only the file name's stem is kept, made safe, so no name can point outside raw_dir.
+    Names are claimed under a lock and without replacing anything, so concurrent adds
+    never overwrite each other.
+
+    Raises:
+        ConfigError: raw_dir or a parent of it is a file.
+        IndexBusy: another add held the corpus lock for longer than `timeout` seconds.
     """
-    files: list[Path] = []
-    for source in map(Path, sources):
-        if source.is_dir():
-            found = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
-            if not found:
-                raise CorpusError(f"No .txt, .md or .html files in {source}.")
-            files += found
-        elif source.is_file():
-            if source.suffix.lower() not in SUFFIXES:
-                raise CorpusError(f"{source.name}: only .txt, .md and .html articles can be added.")
-            files.append(source)
-        else:
-            raise CorpusError(f"No such file or folder: {source}.")
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    results = []
-    for source in files:
-        raw = read_raw(source, max_bytes)  # refuses empty, huge and binary files up front
-        suffix = ".htm" if source.suffix.lower() == ".htm" else source.suffix.lower()
-        target = raw_dir / f"{raw.doc}{suffix}"
-        same = [p for p in raw_dir.iterdir() if p.is_file()
-                and hashlib.sha256(p.read_bytes()).hexdigest() == raw.sha256]
-        if same:
-            results.append((same[0], f"{source.name} is already in the corpus as {same[0].name}"))
-            continue
-        number = 2
-        while target.exists() or any(doc_id(p.name) == doc_id(target.name) for p in raw_dir.iterdir()):
-            target = raw_dir / f"{raw.doc}-{number}{suffix}"
-            number += 1
-        fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=".adding-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(source.read_bytes())
-        os.replace(tmp, target)
-        results.append((target, f"added {source.name} as {target.name}"))
+    files, results = _collect([Path(s) for s in sources])
+    ensure_folder(raw_dir, "--corpus")
+    with folder_lock(raw_dir, timeout, "adding articles to"):
+        present = [p for p in raw_dir.iterdir() if not p.name.startswith(".")]
+        taken = {doc_id(p.name) for p in present}
+        by_size: dict[int, list[Path]] = {}
+        for path in present:
+            if path.is_file() and not path.is_symlink():
+                by_size.setdefault(path.stat().st_size, []).append(path)
+        for source in files:
+            try:
+                data = read_bytes(source, max_bytes)
+                if not data.strip():
+                    raise CorpusError(f"{source.name} is empty.")
+                decode(data, source.name)  # refuses binary files up front
+            except CorpusError as e:
+                results.append(Added(source, SKIPPED, reason=str(e)))
+                continue
+            # Only files of the same size can hold the same bytes: nothing else is read.
+            same = next((p for p in by_size.get(len(data), []) if p.read_bytes() == data), None)
+            if same is not None:
+                results.append(Added(source, DUPLICATE, same))
+                continue
+            target = _claim(raw_dir, source, data, taken)
+            by_size.setdefault(len(data), []).append(target)
+            results.append(Added(source, ADDED, target))
     return results
 
 
-def remove_doc(doc: str, raw_dir: Path, clean_dir: Path) -> Path:
-    """Delete the raw file of document `doc` and its cleaned text. Returns the raw path.
+def _collect(sources: list[Path]) -> tuple[list[Path], list[Added]]:
+    """The article files that sources name (for a folder, the articles directly in it), and
+    the entries skipped on the way."""
+    files: list[Path] = []
+    skipped: list[Added] = []
 
-    Raises CorpusError when no article has that id.
+    def consider(path: Path) -> None:
+        if path.is_symlink():
+            skipped.append(Added(path, SKIPPED, reason="it is a symbolic link (links are not followed)"))
+        elif path.is_dir():
+            skipped.append(Added(path, SKIPPED, reason="it is a folder inside a folder (not searched)"))
+        elif not path.exists():
+            skipped.append(Added(path, SKIPPED, reason="no such file or folder"))
+        elif path.suffix.lower() not in SUFFIXES:
+            skipped.append(Added(path, SKIPPED, reason=f"only {KINDS} articles can be added"))
+        elif not path.is_file():
+            skipped.append(Added(path, SKIPPED, reason="it is not a regular file"))
+        else:
+            files.append(path)
+
+    for source in sources:
+        if source.is_dir() and not source.is_symlink():
+            entries = sorted(p for p in source.iterdir() if not p.name.startswith("."))
+            if not entries:
+                skipped.append(Added(source, SKIPPED, reason="the folder is empty"))
+            for entry in entries:
+                consider(entry)
+        else:
+            consider(source)
+    return files, skipped
+
+
+def _claim(raw_dir: Path, source: Path, data: bytes, taken: set[str]) -> Path:
+    """Write data into raw_dir under the first unused id, never replacing a file."""
+    suffix = source.suffix.lower()
+    base = doc_id(source.name)
+    fd, tmp = tempfile.mkstemp(dir=raw_dir, prefix=".adding-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        number = 1
+        while True:
+            doc = base if number == 1 else f"{base}-{number}"
+            number += 1
+            if doc in taken:
+                continue
+            target = raw_dir / f"{doc}{suffix}"
+            try:
+                os.link(tmp, target)  # fails when the name exists: nothing is ever replaced
+            except FileExistsError:
+                continue
+            taken.add(doc)
+            return target
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def folder_lock(folder: Path, timeout: float, doing: str):
+    """Hold folder/.lock, waiting at most `timeout` seconds for another holder.
+
+    Raises:
+        IndexBusy: the lock was not free in time.
+        IndexWriteError: the lock file cannot be created (a read-only folder).
     """
-    articles = list_raw(raw_dir)
-    matches = [p for p in articles if doc_id(p.name) == doc]
-    if not matches:
-        raise CorpusError(f"No article {doc!r} in {raw_dir}. See: rag list")
-    if len(matches) == len(articles):
-        raise CorpusError(f"{doc!r} is the only article; add another before removing it.")
-    for path in matches:
-        path.unlink()
-    for name in (f"{doc}.txt", f"{doc}.report.md"):
-        (clean_dir / name).unlink(missing_ok=True)
-    return matches[0]
+    lock = FileLock(folder / ".lock")
+    try:
+        try:
+            lock.acquire(timeout=min(timeout, 1.0))
+        except Timeout:
+            log.warning("Waiting for another process that is %s %s ...", doing, folder)
+            lock.acquire(timeout=max(timeout - 1.0, 0.0))
+    except Timeout:
+        raise IndexBusy(f"Another process has been {doing} {folder} for over {timeout:.0f} s; "
+                        "try again when it has finished.") from None
+    except OSError as e:
+        raise IndexWriteError(f"Cannot lock {folder}: {e.strerror or e}.") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def clean_doc(raw: RawDoc) -> Cleaned:
@@ -161,7 +348,7 @@ def clean_doc(raw: RawDoc) -> Cleaned:
 
 def write_clean(clean_dir: Path, doc: str, cleaned: Cleaned) -> Path:
     """Write clean/<doc>.txt and clean/<doc>.report.md atomically."""
-    clean_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(clean_dir, "--corpus")
     path = clean_dir / f"{doc}.txt"
     atomic_write(path, cleaned.text)
     atomic_write(clean_dir / f"{doc}.report.md", cleaned.report())
@@ -169,10 +356,13 @@ def write_clean(clean_dir: Path, doc: str, cleaned: Cleaned) -> Path:
 
 
 def atomic_write(path: Path, text: str) -> None:
+    """Replace path with text: a reader sees the old file or the new one, never a part."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -5,7 +5,10 @@
     ├── IndexMissing     no index has been built yet
     ├── IndexStale       the index does not match the corpus or settings, and cannot be rebuilt
     ├── IndexCorrupt     an index file is missing, truncated or does not match its manifest
-    ├── ConfigError      a setting has an impossible value
+    ├── IndexBusy        another build holds the index lock past the timeout
+    ├── IndexWriteError  the index cannot be written (read-only folder, disk full)
+    ├── ConfigError      a setting or a folder given as one has an impossible value
+    ├── ArgumentError    an argument of the API is of the wrong type or value (also a ValueError)
     └── QuestionError    the question cannot be answered as asked (empty, too long, no words)
 """
 
@@ -30,8 +33,20 @@ class IndexCorrupt(RagError):
     """An index file is missing, truncated or inconsistent with its manifest."""
 
 
+class IndexBusy(RagError):
+    """Another process is building the index and did not finish within the lock timeout."""
+
+
+class IndexWriteError(RagError):
+    """The index folder cannot be written: read-only, full, or not a folder."""
+
+
 class ConfigError(RagError):
     """A setting has an impossible value."""
+
+
+class ArgumentError(RagError, ValueError):
+    """An API argument has the wrong type or value; a ValueError too, as Python code expects."""
 
 
 class QuestionError(RagError):

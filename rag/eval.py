@@ -78,14 +78,30 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            questions.append(Question(str(row["id"]), row["question"], tuple(row.get("answers", ())),
-                                      row.get("evidence", ""), bool(row["answerable"]),
-                                      row.get("doc")))
-        except (ValueError, KeyError, TypeError) as e:
+            question = Question(str(row["id"]), row["question"], tuple(row.get("answers", ())),
+                                row.get("evidence", ""), bool(row["answerable"]), row.get("doc"))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise RagError(f"{path} line {number} is not a valid question ({e}).") from None
+        problem = _problem(question)
+        if problem:
+            raise RagError(f"{path} line {number}: {problem}.")
+        questions.append(question)
     if not questions:
         raise RagError(f"{path} holds no questions.")
     return questions
+
+
+def _problem(question: Question) -> str | None:
+    """What makes a question row unusable, or None."""
+    if not isinstance(question.question, str) or not re.search(r"\w", question.question):
+        return "the question is empty"
+    if not all(isinstance(a, str) for a in question.answers):
+        return "answers must be a list of texts"
+    if not isinstance(question.evidence, str):
+        return "evidence must be text"
+    if question.doc is not None and not isinstance(question.doc, str):
+        return "doc must be an article id"
+    return None
 
 
 def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Question]]:
@@ -96,23 +112,31 @@ def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Que
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
-        raise RagError(f"{path} is not a SQuAD JSON file ({type(e).__name__}).") from None
-    articles = [a for a in data if title is None or a.get("title") == title]
-    if not articles:
-        names = ", ".join(str(a.get("title")) for a in data[:10])
-        raise RagError(f"No article titled {title!r} in {path}; it has: {names}.")
-    article = articles[0]
-    name = str(article.get("title") or "squad-article").replace("_", " ")
-    paragraphs, questions = [], []
-    for paragraph in article["paragraphs"]:
-        paragraphs.append(" ".join(paragraph["context"].split()))
-        for qa in paragraph["qas"]:
-            answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
-            impossible = bool(qa.get("is_impossible")) or not answers
-            questions.append(Question(str(qa["id"]), qa["question"], () if impossible else answers,
-                                      "" if impossible else " ".join(answers[0].split()),
-                                      not impossible))
+        if not isinstance(data, list):
+            raise TypeError("data is not a list")
+        articles = [a for a in data if title is None or a.get("title") == title]
+        if not articles:
+            names = ", ".join(str(a.get("title")) for a in data[:10])
+            raise RagError(f"No article titled {title!r} in {path}; it has: {names or 'none'}.")
+        article = articles[0]
+        name = str(article.get("title") or "squad-article").replace("_", " ")
+        paragraphs, questions = [], []
+        for paragraph in article["paragraphs"]:
+            paragraphs.append(" ".join(paragraph["context"].split()))
+            for qa in paragraph["qas"]:
+                answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
+                impossible = bool(qa.get("is_impossible")) or not answers
+                question = Question(str(qa["id"]), qa["question"], () if impossible else answers,
+                                    "" if impossible else " ".join(answers[0].split()),
+                                    not impossible)
+                if _problem(question):
+                    raise ValueError(f"question {question.id}: {_problem(question)}")
+                questions.append(question)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        raise RagError(f"{path} is not a SQuAD 2.0 JSON file ({detail[:100]}).") from None
+    if not paragraphs or not questions:
+        raise RagError(f"The article {name!r} in {path} has no paragraphs or no questions.")
     return name, name + "\n\n" + "\n\n".join(paragraphs) + "\n", questions
 
 

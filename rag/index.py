@@ -3,16 +3,17 @@
 On disk, index/ holds one folder per build and a CURRENT file naming the live one. A
 build writes a new folder completely, then replaces CURRENT atomically, so a build that
 is killed at any moment leaves the previous index usable. A lock file keeps two builds
-from running at once. Documents whose raw bytes are unchanged keep their vectors.
+from running at once. Documents whose raw bytes are unchanged keep their vectors and ids.
+Only folders this module wrote (named build-<time>-<hex>, with its manifest inside) are
+ever deleted, and a folder holding anything else is refused as an index folder.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -24,17 +25,21 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import Chunk, Entity, Sentence, TextSplitter, chunk_sentences, split_document
-from rag.clean import CLEANER_VERSION, HEADING
+from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
-from rag.corpus import atomic_write, clean_doc, list_raw, read_raw, text_sha256, write_clean
+from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, ensure_folder, file_sha256,
+                        fingerprint, folder_lock, list_raw, read_raw, text_sha256, write_clean)
 from rag.embed import Encoder
-from rag.errors import CorpusError, IndexCorrupt, IndexMissing, IndexStale, RagError
+from rag.errors import (ConfigError, CorpusError, IndexBusy, IndexCorrupt, IndexMissing,
+                        IndexStale, IndexWriteError, RagError)
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 POINTER = "CURRENT"
 FILES = ("table.json", "chunks.faiss", "sentences.npy")
+BUILD_NAME = re.compile(r"build-\d{8}T\d{6}-[0-9a-f]{6}")
+NO_INDEX, UNREADABLE = "no index yet", "manifest unreadable"
 
 
 @dataclass(frozen=True)
@@ -78,29 +83,78 @@ def _expected_params(settings: Settings) -> dict:
             "format_version": FORMAT_VERSION}
 
 
-def fingerprint(path: Path, max_bytes: int) -> str:
-    """sha256 of the raw bytes; for a file over the size limit, just its size (it is skipped)."""
-    size = path.stat().st_size
-    return f"size:{size}" if size > max_bytes else _file_sha(path)
-
-
 def read_manifest(index_dir: Path) -> dict | None:
-    """The live build's manifest, or None when there is no index yet."""
+    """The live build's manifest, or None when there is no index yet.
+
+    Raises IndexCorrupt when the pointer or the manifest is unreadable or ill-shaped.
+    """
+    live = _live_build(index_dir)
+    return None if live is None else live[1]
+
+
+def _live_build(index_dir: Path) -> tuple[Path, dict] | None:
+    """(folder, manifest) of the build CURRENT names, or None when there is no index yet."""
     pointer = index_dir / POINTER
-    if not pointer.is_file():
+    if not pointer.exists():
         return None
-    build = index_dir / pointer.read_text(encoding="utf-8").strip()
     try:
-        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        name = pointer.read_bytes().decode("ascii").strip()
+        if not BUILD_NAME.fullmatch(name):
+            raise ValueError("not a build name")
+        manifest = _manifest_of(index_dir / name)
+        if manifest is None:
+            raise ValueError("no manifest")
     except (OSError, ValueError):
-        raise IndexCorrupt(f"The index in {index_dir} has no readable manifest. Run: rag build --force") from None
+        raise IndexCorrupt(f"The index in {index_dir} has no readable manifest. "
+                           "Run: rag build --force") from None
+    return index_dir / name, manifest
+
+
+def _manifest_of(build: Path) -> dict | None:
+    """The manifest of a build folder, or None unless it is one this module wrote, whole."""
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    shapes = {"format_version": int, "params": dict, "counts": dict, "documents": dict,
+              "skipped": dict, "files": dict}
+    if not isinstance(manifest, dict) or not all(
+            isinstance(manifest.get(key), kind) for key, kind in shapes.items()):
+        return None
+    documents_ok = all(isinstance(entry, dict) and all(isinstance(entry.get(key), str) for key in (
+        "source", "title", "raw_sha256", "clean_sha256", "added")) and isinstance(
+        entry.get("chunks"), int) for entry in manifest["documents"].values())
+    skipped_ok = all(isinstance(entry, dict) and isinstance(entry.get("reason"), str)
+                     and isinstance(entry.get("fingerprint"), str)
+                     for entry in manifest["skipped"].values())
+    counts_ok = all(isinstance(manifest["counts"].get(key), int)
+                    for key in ("documents", "chunks", "sentences"))
+    files_ok = all(isinstance(manifest["files"].get(name), dict) for name in FILES)
+    return manifest if documents_ok and skipped_ok and counts_ok and files_ok else None
+
+
+def check_index_folder(index_dir: Path) -> None:
+    """Refuse a file, or a folder that holds things other than an index.
+
+    Raises:
+        ConfigError: index_dir is a file, or a non-empty folder that is not an index.
+    """
+    if index_dir.exists() and not index_dir.is_dir():
+        raise ConfigError(f"{index_dir} is a file, not an index folder; give --index a folder.")
+    if not index_dir.is_dir() or (index_dir / POINTER).exists():
+        return
+    foreign = sorted(p.name for p in index_dir.iterdir() if not p.name.startswith(".")
+                     and not (BUILD_NAME.fullmatch(p.name) and _manifest_of(p) is not None))
+    if foreign:
+        raise ConfigError(f"{index_dir} holds other files ({', '.join(foreign[:3])}) and is not "
+                          "an index; give --index an empty or new folder.")
 
 
 def stale_reason(settings: Settings, manifest: dict | None = None) -> str | None:
     """Why the index must be rebuilt for this corpus and settings, or None if it is fresh."""
     manifest = manifest if manifest is not None else read_manifest(settings.index_dir)
     if manifest is None:
-        return "no index yet"
+        return NO_INDEX
     for key, value in _expected_params(settings).items():
         if manifest.get("params", {}).get(key) != value:
             return f"{key} changed ({manifest.get('params', {}).get(key)!r} -> {value!r})"
@@ -122,29 +176,36 @@ def stale_reason(settings: Settings, manifest: dict | None = None) -> str | None
 
 
 @contextmanager
-def build_lock(index_dir: Path):
-    """Hold an exclusive lock on index_dir while a build runs; others wait for it."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def build_lock(settings: Settings):
+    """Hold the index folder's lock while a build runs; others wait up to lock_timeout.
+
+    Raises:
+        ConfigError: the index folder is a file or holds things other than an index.
+        IndexBusy: another build held the lock past settings.lock_timeout.
+        IndexWriteError: the folder is read-only.
+    """
+    check_index_folder(settings.index_dir)
+    ensure_folder(settings.index_dir, "--index")
+    with folder_lock(settings.index_dir, settings.lock_timeout, "building the index in"):
+        yield
 
 
 def build_index(settings: Settings, force: bool = False, encoder: Encoder | None = None,
                 progress: Callable[[str], None] | None = None) -> BuildReport:
     """Build the index when the corpus or settings changed; force=True rebuilds everything.
 
-    Unless forced, documents whose raw bytes are unchanged keep their vectors.
+    Unless forced, documents whose raw bytes are unchanged keep their vectors. A document
+    that cannot be read or processed is skipped with its reason; the others are indexed.
 
     Raises:
         CorpusError: the corpus folder is missing, empty, or no article has text.
+        ConfigError: the index folder is a file or holds things other than an index.
+        IndexBusy: another build held the lock for longer than settings.lock_timeout.
+        IndexWriteError: the index or the cleaned text cannot be written (read-only, disk full).
     """
     started = time.perf_counter()
     say = progress or (lambda message: log.info("%s", message))
-    with build_lock(settings.index_dir):
+    with build_lock(settings):
         try:
             manifest = read_manifest(settings.index_dir)
         except IndexCorrupt:
@@ -156,9 +217,13 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | None
                                counts["sentences"], 0, time.perf_counter() - started)
         previous = None if force else _reusable(settings, manifest)
         say(f"Building index: {reason}")
-        report = _build(settings, previous, encoder or Encoder(settings.model), reason, say,
-                        started)
-    return report
+        try:
+            return _build(settings, manifest, previous, encoder or Encoder(settings.model),
+                          reason, say, started)
+        except OSError as e:
+            where = e.filename or settings.index_dir
+            raise IndexWriteError(f"Cannot write {where}: {e.strerror or e}. The last good index "
+                                  "is kept.") from None
 
 
 def _reusable(settings: Settings, manifest: dict | None) -> Index | None:
@@ -171,10 +236,33 @@ def _reusable(settings: Settings, manifest: dict | None) -> Index | None:
         return None
 
 
-def _build(settings: Settings, previous: Index | None, encoder: Encoder, reason: str,
-           say: Callable[[str], None], started: float) -> BuildReport:
+def raw_files(settings: Settings, manifest: dict | None) -> tuple[list[Path], dict[str, str]]:
+    """The raw files and the id of each (file name -> id): indexed files keep theirs."""
+    paths = list_raw(settings.raw_dir)
+    known = {entry["source"]: doc for doc, entry in (manifest or {}).get("documents", {}).items()}
+    return paths, assign_ids([p.name for p in paths], known)
+
+
+def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
+    """Indexed files first, oldest first, then new ones by time: when two hold the same
+    text, the one that was there first keeps its place and the newcomer is the duplicate."""
+    added = {entry["source"]: entry["added"] for entry in (manifest or {}).get("documents", {}).values()}
+
+    def key(path: Path):
+        try:
+            mtime = path.lstat().st_mtime
+        except OSError:
+            mtime = 0.0
+        return (path.name not in added, added.get(path.name, ""), mtime, path.name)
+
+    return sorted(paths, key=key)
+
+
+def _build(settings: Settings, manifest: dict | None, previous: Index | None, encoder: Encoder,
+           reason: str, say: Callable[[str], None], started: float) -> BuildReport:
     splitter = TextSplitter()
     documents: dict[str, Document] = {}
+    cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
     chunk_vectors: list[np.ndarray | None] = []  # per document: reused vectors or None
@@ -184,56 +272,58 @@ def _build(settings: Settings, previous: Index | None, encoder: Encoder, reason:
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     old_chunks = _positions_by_doc(previous.chunks) if previous else {}
     old_sentences = _positions_by_doc(previous.sentences) if previous else {}
-    for path in list_raw(settings.raw_dir):
+    paths, ids = raw_files(settings, manifest)
+    for path in _in_build_order(paths, manifest):
+        doc = ids[path.name]
         try:
-            raw = read_raw(path, settings.max_file_bytes)
+            raw = read_raw(path, settings.max_file_bytes, doc)
         except CorpusError as e:
             skipped[path.name] = _skip(path, settings, str(e), say)
             continue
-        doc = raw.doc
-        if doc in documents:
-            doc = f"{doc}-{raw.sha256[:8]}"
         old = previous.documents.get(doc) if previous else None
-        if old is not None and old.raw_sha256 == raw.sha256:
+        if old is not None and old.raw_sha256 == raw.sha256 and old.source == path.name:
             chunk_ids, sentence_ids = old_chunks[doc], old_sentences[doc]
             doc_chunks = [previous.chunks[i] for i in chunk_ids]
             doc_sentences = [previous.sentences[i] for i in sentence_ids]
             document = old
-            chunk_vectors.append(np.vstack([previous.chunk_index.reconstruct(i)
-                                            for i in chunk_ids]))
-            sentence_vectors.append(previous.sentence_vectors[sentence_ids])
+            vectors = (np.vstack([previous.chunk_index.reconstruct(i) for i in chunk_ids]),
+                       previous.sentence_vectors[sentence_ids])
         else:
             try:
-                cleaned = clean_doc(raw)
+                cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings)
             except CorpusError as e:
                 skipped[path.name] = _skip(path, settings, str(e), say)
                 continue
-            doc_sentences = split_document(doc, cleaned.text, cleaned.blocks, splitter)
-            doc_chunks = chunk_sentences(cleaned.text, doc_sentences, splitter,
-                                         settings.chunk_tokens, settings.chunk_overlap)
+            except Exception as e:  # noqa: BLE001 - one bad article must not block the corpus
+                log.warning("Could not process %s", path.name, exc_info=True)
+                skipped[path.name] = _skip(path, settings, f"{path.name} could not be processed "
+                                           f"({type(e).__name__}: {str(e)[:120]})", say)
+                continue
             document = Document(doc, cleaned.title, path.name, cleaned.text, raw.sha256,
                                 text_sha256(cleaned.text), old.added if old else now,
                                 tuple((b.start, b.end) for b in cleaned.blocks if b.kind == HEADING))
-            write_clean(settings.clean_dir, doc, cleaned)
-            chunk_vectors.append(None)
-            sentence_vectors.append(None)
+            cleaned_texts[doc] = cleaned
+            vectors = (None, None)
         if document.clean_sha256 in seen_content:
             skipped[path.name] = _skip(path, settings,
                                        f"same text as {seen_content[document.clean_sha256]}", say)
-            chunk_vectors.pop()
-            sentence_vectors.pop()
             continue
         seen_content[document.clean_sha256] = path.name
         documents[doc] = document
         chunks.extend(doc_chunks)
         sentences.extend(doc_sentences)
+        chunk_vectors.append(vectors[0])
+        sentence_vectors.append(vectors[1])
         say(f"  {doc}: {len(doc_chunks)} chunks, {len(doc_sentences)} sentences"
-            + (" (unchanged)" if chunk_vectors[-1] is not None else ""))
+            + (" (unchanged)" if vectors[0] is not None else ""))
     if not documents:
         raise CorpusError(f"No article in {settings.raw_dir} has text to index: "
                           + "; ".join(entry["reason"] for entry in skipped.values()))
     chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors)
     sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors)
+    for doc, cleaned in cleaned_texts.items():
+        if doc in documents:
+            write_clean(settings.clean_dir, doc, cleaned)
     manifest = {
         "format_version": FORMAT_VERSION,
         "params": _expected_params(settings),
@@ -257,6 +347,16 @@ def _build(settings: Settings, previous: Index | None, encoder: Encoder, reason:
                        time.perf_counter() - started, tuple(f"{k}: {v['reason']}" for k, v in skipped.items()))
 
 
+def _process(raw: RawDoc, splitter: TextSplitter, settings: Settings
+             ) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
+    """Clean, split and chunk one document."""
+    cleaned = clean_doc(raw)
+    sentences = split_document(raw.doc, cleaned.text, cleaned.blocks, splitter)
+    chunks = chunk_sentences(cleaned.text, sentences, splitter, settings.chunk_tokens,
+                             settings.chunk_overlap)
+    return cleaned, sentences, chunks
+
+
 def _skip(path: Path, settings: Settings, reason: str, say: Callable[[str], None]) -> dict:
     say(f"  skipped {path.name}: {reason}")
     return {"reason": reason, "fingerprint": fingerprint(path, settings.max_file_bytes)}
@@ -276,7 +376,12 @@ def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list
     by_doc = _positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
             for i in by_doc.get(doc, [])]
-    fresh = encoder.encode(todo, progress=len(todo) > 256) if todo else None
+    fresh = None
+    if todo:
+        unique = list(dict.fromkeys(todo))  # a repeated text is embedded once
+        vectors_of = encoder.encode(unique, progress=len(unique) > 256)
+        row = {text: i for i, text in enumerate(unique)}
+        fresh = vectors_of[[row[text] for text in todo]]
     parts, used = [], 0
     for doc, vectors in zip(documents, reused):
         if vectors is None:
@@ -323,7 +428,7 @@ def _write(index_dir: Path, manifest: dict, documents: dict[str, Document], chun
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
         faiss.write_index(make_faiss_index(chunk_matrix), str(tmp / "chunks.faiss"))
         np.save(tmp / "sentences.npy", sentence_matrix)
-        manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": _file_sha(tmp / f)}
+        manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
                              for f in FILES}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
                                            encoding="utf-8")
@@ -338,16 +443,24 @@ def _write(index_dir: Path, manifest: dict, documents: dict[str, Document], chun
     _remove_old_builds(index_dir, keep={name})
 
 
+def _is_build(path: Path) -> bool:
+    """A build folder this module wrote: its name's pattern and a manifest inside."""
+    return BUILD_NAME.fullmatch(path.name) is not None and (path / "manifest.json").is_file()
+
+
 def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
-    """Remove builds and leftovers of killed builds, keeping the live one and the one before."""
-    builds = sorted((p for p in index_dir.glob("build-*") if p.is_dir()),
-                    key=lambda p: p.stat().st_mtime)
+    """Remove this module's old builds and the leftovers of killed ones, keeping the live
+    build and the one before. Nothing else in the folder is touched."""
+    builds = sorted((p for p in index_dir.iterdir() if p.is_dir() and not p.is_symlink()
+                     and _is_build(p)), key=lambda p: p.stat().st_mtime)
     survivors = keep | {p.name for p in builds[-2:]}
     for path in builds:
         if path.name not in survivors:
             shutil.rmtree(path, ignore_errors=True)
-    for path in index_dir.glob(".tmp-build-*"):
-        shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.iterdir():
+        if (path.name.startswith(".tmp-") and BUILD_NAME.fullmatch(path.name[5:])
+                and path.is_dir() and not path.is_symlink()):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]) -> None:
@@ -357,34 +470,26 @@ def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]
             (settings.clean_dir / f"{path.stem}.report.md").unlink(missing_ok=True)
 
 
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_index(index_dir: Path) -> Index:
     """Load the live index and check every file against the manifest.
 
     Raises:
         IndexMissing: nothing has been built in index_dir.
-        IndexCorrupt: a file is missing, truncated or altered.
+        IndexCorrupt: the pointer, the manifest or a file is missing, truncated or altered.
     """
     import faiss
 
-    manifest = read_manifest(index_dir)
-    if manifest is None:
+    live = _live_build(index_dir)
+    if live is None:
         raise IndexMissing(f"No index in {index_dir}. Run: rag build")
-    build = index_dir / (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    build, manifest = live
     fix = "Run: rag build --force"
     for name in FILES:
-        expected = manifest.get("files", {}).get(name)
+        expected = manifest["files"][name]
         path = build / name
-        if expected is None or not path.is_file():
+        if not path.is_file():
             raise IndexCorrupt(f"Index file {name} is missing in {build}. {fix}")
-        if path.stat().st_size != expected["bytes"] or _file_sha(path) != expected["sha256"]:
+        if path.stat().st_size != expected.get("bytes") or file_sha256(path) != expected.get("sha256"):
             raise IndexCorrupt(f"Index file {name} is truncated or altered. {fix}")
     try:
         table = json.loads((build / "table.json").read_text(encoding="utf-8"))
@@ -407,24 +512,37 @@ def load_index(index_dir: Path) -> Index:
 def ensure_index(settings: Settings, encoder: Encoder | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.
 
+    When the rebuild cannot happen (another build holds the lock past the timeout, the
+    folder is read-only, the disk is full) the last good index answers, with a warning.
+
     Raises:
+        ConfigError: the index folder is a file or holds things other than an index.
         IndexStale: the index does not match the settings and there is no corpus to rebuild from.
         IndexMissing: there is no index and no corpus.
-        CorpusError: the corpus cannot be built.
+        CorpusError: the corpus cannot be built and there is no index.
+        IndexBusy, IndexWriteError: the index cannot be built and there is none to fall back on.
     """
+    check_index_folder(settings.index_dir)
     has_corpus = settings.raw_dir.is_dir()
     try:
         reason = stale_reason(settings)
     except IndexCorrupt:
-        reason = "manifest unreadable"
+        reason = UNREADABLE
     if reason is not None:
         if not has_corpus:
-            if reason == "no index yet":
+            if reason == NO_INDEX:
                 raise IndexMissing(f"No index in {settings.index_dir} and no articles in "
                                    f"{settings.raw_dir}. Add articles, then run: rag build")
             raise IndexStale(f"The index in {settings.index_dir} was built with other settings "
                              f"({reason}) and {settings.raw_dir} is missing, so it cannot be rebuilt.")
-        build_index(settings, force=reason == "manifest unreadable", encoder=encoder)
+        try:
+            build_index(settings, force=reason == UNREADABLE, encoder=encoder)
+        except (IndexBusy, IndexWriteError) as e:
+            fallback = _last_good(settings.index_dir)
+            if fallback is None:
+                raise
+            log.warning("%s Answering from the last good index (%s).", e, reason)
+            return fallback
     try:
         index = load_index(settings.index_dir)
     except IndexCorrupt as e:
@@ -435,6 +553,44 @@ def ensure_index(settings: Settings, encoder: Encoder | None = None) -> Index:
         index = load_index(settings.index_dir)
     _restore_clean_files(settings, index)
     return index
+
+
+def _last_good(index_dir: Path) -> Index | None:
+    try:
+        return load_index(index_dir)
+    except RagError:
+        return None
+
+
+def remove_document(settings: Settings, doc: str,
+                    progress: Callable[[str], None] | None = None) -> Path:
+    """Delete the one raw file of article `doc` (its id in the index), then rebuild.
+
+    Returns the removed file. Holds the build lock while it decides, so two removals or a
+    removal and a build at once cannot delete the wrong file.
+
+    Raises:
+        CorpusError: no article has that id, or it is the only one.
+        IndexBusy, IndexWriteError, ConfigError: as build_index.
+    """
+    with build_lock(settings):
+        try:
+            manifest = read_manifest(settings.index_dir)
+        except IndexCorrupt:
+            manifest = None
+        paths, ids = raw_files(settings, manifest)
+        matches = [p for p in paths if ids[p.name] == doc]
+        if not matches:
+            raise CorpusError(f"No article {doc!r} in {settings.raw_dir}. See: rag list")
+        if len(paths) == 1:
+            raise CorpusError(f"{doc!r} is the only article; add another before removing it.")
+        path = matches[0]
+        try:
+            path.unlink()
+        except OSError as e:
+            raise CorpusError(f"Cannot remove {path}: {e.strerror or e}.") from None
+    build_index(settings, progress=progress)
+    return path
 
 
 def _restore_clean_files(settings: Settings, index: Index) -> None:

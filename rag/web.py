@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 from pathlib import Path
 
 from rag.answer import Answer
 from rag.chatbot import Chatbot
-from rag.corpus import add_files, doc_id
+from rag.corpus import ADDED, SKIPPED, add_files
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -112,6 +111,25 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]],
     return "".join(pieces)
 
 
+def _turns(history: object) -> list[dict]:
+    """A chat history as sent by a browser or an API client, as messages with text content.
+
+    The /chat endpoint takes the history as JSON, so anything that is not a message is
+    dropped here.
+    """
+    turns = []
+    for turn in history if isinstance(history, list) else []:
+        if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant"):
+            continue
+        content = turn.get("content")
+        if isinstance(content, list):  # Gradio's payload: [{"type": "text", "text": ...}]
+            content = "\n".join(part.get("text", "") for part in content
+                                if isinstance(part, dict) and isinstance(part.get("text"), str))
+        if isinstance(content, str):
+            turns.append({"role": turn["role"], "content": content})
+    return turns
+
+
 def example_questions(bot: Chatbot) -> list[str]:
     """Questions that the loaded articles answer, built from their own sentences' entities."""
     examples = []
@@ -127,7 +145,6 @@ def example_questions(bot: Chatbot) -> list[str]:
 
 def build_app(bot: Chatbot):
     """The Gradio Blocks app for `bot`. API endpoints: /chat (history) and /ask (JSON)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
     def loaded_note() -> str:
@@ -137,37 +154,53 @@ def build_app(bot: Chatbot):
     def choices() -> list:
         return [ALL_ARTICLES] + [(d.title, d.doc) for d in bot.documents.values()]
 
+    def refresh():
+        """The page's view of the corpus, as it is now (articles may be added anywhere)."""
+        return (loaded_note(), gr.update(choices=choices(), visible=len(bot.documents) > 1),
+                article_html(bot, None, None))
+
     def upload(path):
+        keep = (gr.update(),) * 4
         if not path:
-            return gr.update(), gr.update(), gr.update(), gr.update(), ""
+            return *keep, ""
+        copy = Path(path)
         try:
-            added = add_files([Path(path)], bot.settings.raw_dir, bot.settings.max_file_bytes)
+            try:
+                result, = add_files([copy], bot.settings.raw_dir, bot.settings.max_file_bytes,
+                                    bot.settings.lock_timeout)
+            finally:
+                copy.unlink(missing_ok=True)  # Gradio's copy of the upload is not kept
+            if result.status == SKIPPED:
+                return *keep, f"⚠️ {md_escape(copy.name)} was not added: {md_escape(result.reason)}"
             bot.reload()
         except RagError as e:
-            return gr.update(), gr.update(), gr.update(), gr.update(), f"⚠️ {md_escape(str(e))}"
-        target, message = added[0]
-        doc = doc_id(target.name)
-        document = bot.documents.get(doc)
+            return *keep, f"⚠️ {md_escape(str(e))}"
+        document = bot.document_from(result.target.name)
         if document is None:
-            skipped = bot.index.manifest.get("skipped", {}).get(target.name, {})
-            reason = skipped.get("reason", "it could not be indexed")
-            target.unlink(missing_ok=True)  # keep the corpus to what is indexed
-            return (gr.update(), gr.update(), gr.update(), gr.update(),
-                    f"⚠️ {md_escape(target.name)} was not added: {md_escape(reason)}")
-        report_path = bot.settings.clean_dir / f"{doc}.report.md"
+            skipped = bot.index.manifest["skipped"].get(result.target.name)
+            if skipped is None:
+                return *keep, (f"⚠️ {md_escape(copy.name)} is saved but not indexed yet (another "
+                               "build is running); reload the page in a minute.")
+            if result.status == ADDED:
+                result.target.unlink(missing_ok=True)  # keep the corpus to what is indexed
+            return *keep, f"⚠️ {md_escape(copy.name)} was not added: {md_escape(skipped['reason'])}"
+        report_path = bot.settings.clean_dir / f"{document.doc}.report.md"
         report = report_path.read_text(encoding="utf-8") if report_path.is_file() else ""
         removed = [f"- {md_escape(line[2:])}" for line in report.splitlines()
                    if line.startswith("- ")]
-        status = (f"✅ {md_escape(message)}. Questions now cover “{md_escape(document.title)}”; "
+        what = (f"added {copy.name} as article {document.doc}" if result.status == ADDED else
+                f"{copy.name} is already here as article {document.doc}")
+        status = (f"✅ {md_escape(what)}. Questions now cover “{md_escape(document.title)}”; "
                   f"its cleaned text is on the right.\n\n**What cleaning removed:**\n\n"
                   + ("\n".join(removed) or "nothing"))
-        return (loaded_note(), gr.update(choices=choices(), value=doc, visible=True),
-                article_html(bot, doc, None), gr.update(value=None), status)
+        return (loaded_note(), gr.update(choices=choices(), value=document.doc, visible=True),
+                article_html(bot, document.doc, None), gr.update(value=None), status)
 
     def respond(message, history, doc_choice, previous):
-        history = list(history or [])
-        doc = None if doc_choice in (None, ALL_ARTICLES) else doc_choice
-        shown = md_escape(message or "")
+        history = _turns(history)
+        doc = None if doc_choice in (None, "", ALL_ARTICLES) else doc_choice
+        shown = md_escape(message if isinstance(message, str) else "")
+        previous = previous if isinstance(previous, str) else ""
         try:
             answer = bot.ask(message, doc=doc, context=previous or None)
         except RagError as e:
@@ -201,8 +234,11 @@ def build_app(bot: Chatbot):
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80,
                                      elem_id="ask")
                 with gr.Row():
+                    # Any indexed id is accepted (checked by bot.ask): articles added by
+                    # other visitors after this page was built are not in its list yet.
                     doc_choice = gr.Dropdown(choices(), value=ALL_ARTICLES, label="Search in",
-                                             visible=len(bot.documents) > 1, scale=3)
+                                             visible=len(bot.documents) > 1, scale=3,
+                                             allow_custom_value=True)
                     clear = gr.Button("Clear", scale=1, min_width=80, elem_id="clear")
                 gr.Examples(example_questions(bot), inputs=box, label="Try")
                 limit = bot.settings.max_file_bytes // 1_000_000
@@ -216,21 +252,28 @@ def build_app(bot: Chatbot):
                     panel = gr.HTML(article_html(bot, None, None), elem_id="article-panel")
         outputs = [chat, box, panel, previous]
         scroll = "() => document.querySelector('#best-quote')?.scrollIntoView({block: 'center'})"
-        box.submit(respond, [box, chat, doc_choice, previous], outputs, api_name="chat").then(
-            None, js=scroll)
+        box.submit(respond, [box, chat, doc_choice, previous], outputs,
+                   api_visibility="private").then(None, js=scroll)
         send.click(respond, [box, chat, doc_choice, previous], outputs,
                    api_visibility="private").then(None, js=scroll)
         clear.click(lambda: ([], "", article_html(bot, None, None), ""), None, outputs,
                     api_visibility="private")
         upload_box.upload(upload, upload_box, [note, doc_choice, panel, upload_box, upload_status],
                           api_visibility="private")
+        app.load(refresh, None, [note, doc_choice, panel], api_visibility="private")
         doc_choice.change(lambda d: article_html(bot, None if d == ALL_ARTICLES else d, None),
                           doc_choice, panel, api_visibility="private")
+        # The API's inputs are plain text and JSON, checked by our own code: a malformed
+        # history or an article id this page does not list yet gets a message, not
+        # Gradio's bare "Error".
         api_in = gr.Textbox(visible=False)
         api_doc = gr.Textbox(visible=False)
+        api_history = gr.JSON(visible=False)
         api_out = gr.JSON(visible=False)
         api_button = gr.Button(visible=False)
         api_button.click(ask_api, [api_in, api_doc], api_out, api_name="ask")
+        api_chat = gr.Button(visible=False)
+        api_chat.click(respond, [api_in, api_history, api_doc, previous], outputs, api_name="chat")
     app.queue(default_concurrency_limit=8)
     return app
 

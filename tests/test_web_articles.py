@@ -97,7 +97,8 @@ def test_file_names_cannot_escape_the_corpus(tmp_path):
         source = tmp_path / "uploads" / Path(name.replace("\\", "_")).name
         source.parent.mkdir(exist_ok=True)
         source.write_text("A Title\n\nSome article text about the harbor.\n", encoding="utf-8")
-        (target, _), = add_files([source], raw, 10_000)
+        result, = add_files([source], raw, 10_000)
+        target = result.target
         assert target.parent == raw and ".." not in target.name and "/" not in target.name
         target.unlink()
     assert not (tmp_path / "etc").exists() and not (tmp_path / "b.txt").exists()
