@@ -222,10 +222,13 @@ def add_files(sources: list[Path], raw_dir: Path, max_bytes: int,
     with folder_lock(raw_dir, timeout, "adding articles to"):
         present = [p for p in raw_dir.iterdir() if not p.name.startswith(".")]
         taken = {doc_id(p.name) for p in present}
-        by_size: dict[int, list[Path]] = {}
+        # Only a file of the same size can hold the same bytes: a file is hashed only when
+        # a new one has its size, and then once, so nothing else (and nothing oversized) is read.
+        unhashed: dict[int, list[Path]] = {}
         for path in present:
             if path.is_file() and not path.is_symlink():
-                by_size.setdefault(path.stat().st_size, []).append(path)
+                unhashed.setdefault(path.stat().st_size, []).append(path)
+        hashed: dict[tuple[int, str], Path] = {}
         for source in files:
             try:
                 data = read_bytes(source, max_bytes)
@@ -235,14 +238,14 @@ def add_files(sources: list[Path], raw_dir: Path, max_bytes: int,
             except CorpusError as e:
                 results.append(Added(source, SKIPPED, reason=str(e)))
                 continue
-            # Only files of the same size can hold the same bytes: nothing else is read.
-            same = next((p for p in by_size.get(len(data), []) if p.read_bytes() == data), None)
-            if same is not None:
-                results.append(Added(source, DUPLICATE, same))
+            for path in unhashed.pop(len(data), []):
+                hashed.setdefault((len(data), fingerprint(path, max_bytes)), path)
+            key = (len(data), hashlib.sha256(data).hexdigest())
+            if key in hashed:
+                results.append(Added(source, DUPLICATE, hashed[key]))
                 continue
-            target = _claim(raw_dir, source, data, taken)
-            by_size.setdefault(len(data), []).append(target)
-            results.append(Added(source, ADDED, target))
+            hashed[key] = _claim(raw_dir, source, data, taken)
+            results.append(Added(source, ADDED, hashed[key]))
     return results
 
 

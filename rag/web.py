@@ -6,6 +6,7 @@ so HTML, scripts and Markdown links in either show as plain text.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
@@ -168,8 +169,10 @@ def build_app(bot: Chatbot):
             try:
                 result, = add_files([copy], bot.settings.raw_dir, bot.settings.max_file_bytes,
                                     bot.settings.lock_timeout)
-            finally:
-                copy.unlink(missing_ok=True)  # Gradio's copy of the upload is not kept
+            finally:  # Gradio's copy of the upload is not kept
+                copy.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    copy.parent.rmdir()
             if result.status == SKIPPED:
                 return *keep, f"⚠️ {md_escape(copy.name)} was not added: {md_escape(result.reason)}"
             bot.reload()

@@ -1,5 +1,6 @@
 """Hostile article text and uploads in the web chat, in a real browser."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -102,3 +103,57 @@ def test_file_names_cannot_escape_the_corpus(tmp_path):
         assert target.parent == raw and ".." not in target.name and "/" not in target.name
         target.unlink()
     assert not (tmp_path / "etc").exists() and not (tmp_path / "b.txt").exists()
+
+
+def _gradio_copies(text: str) -> list[Path]:
+    """Files in Gradio's upload folder that hold `text`."""
+    import tempfile
+
+    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    assert folder.is_dir()
+    return [p for p in folder.rglob("*") if p.is_file() and p.stat().st_size < 100_000
+            and text in p.read_text(encoding="utf-8", errors="replace")]
+
+
+@pytest.mark.browser
+def test_upload_copies_are_not_kept(page, hostile_site, tmp_path):
+    marker = "The ferry's new captain, Ines Okafor, grew up on Harbor Island."
+    file = tmp_path / "captain.txt"
+    file.write_text(f"New Ferry Captain Named\n\n{marker}\n", encoding="utf-8")
+    page.click("text=Add your own article")
+    page.set_input_files("#upload input[type=file]", str(file))
+    page.wait_for_function(
+        "document.querySelector('#upload-status')?.innerText.includes('captain')", timeout=120000)
+    assert _gradio_copies(marker) == []
+
+
+@pytest.mark.browser
+def test_hidden_file_name_is_added_with_a_message(page, hostile_site, tmp_path):
+    file = tmp_path / ".notes.txt"
+    file.write_text("Library Notes\n\nThe reading room will open at nine on Saturdays from "
+                    "next month, the head librarian said.\n", encoding="utf-8")
+    page.click("text=Add your own article")
+    page.set_input_files("#upload input[type=file]", str(file))
+    page.wait_for_function(
+        "document.querySelector('#upload-status')?.innerText.includes('notes')", timeout=120000)
+    status = page.locator("#upload-status").inner_text()
+    assert "Questions now cover" in status and "Error" not in status
+
+
+@pytest.mark.browser
+def test_an_article_uploaded_elsewhere_shows_on_the_next_page_load(page, hostile_site, tmp_path):
+    from gradio_client import Client
+
+    bot, url, root = hostile_site
+    source = tmp_path / "museum.txt"
+    source.write_text("Museum Reopens\n\nThe maritime museum reopens on Friday with a new "
+                      "lighthouse gallery, its curator, Omar Haddad, said.\n", encoding="utf-8")
+    add_files([source], bot.settings.raw_dir, bot.settings.max_file_bytes)  # another visitor
+    bot.reload()
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=30000)
+    page.wait_for_function("document.querySelector('#loaded-note')?.innerText.includes('Museum')",
+                           timeout=30000)
+    chat = Client(url, verbose=False).predict("Who is the curator of the museum?", [], "museum",
+                                              api_name="/chat")[0]
+    assert "Omar Haddad" in str(chat[-1]["content"])
