@@ -208,9 +208,10 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | None
     with build_lock(settings):
         try:
             manifest = read_manifest(settings.index_dir)
+            reason = NO_INDEX if manifest is None else stale_reason(settings, manifest)
         except IndexCorrupt:
-            manifest = None
-        reason = "forced" if force else stale_reason(settings, manifest)
+            manifest, reason = None, UNREADABLE
+        reason = "forced" if force else reason
         if reason is None:
             counts = manifest["counts"]
             return BuildReport(False, "up to date", counts["documents"], counts["chunks"],
@@ -597,7 +598,6 @@ def _restore_clean_files(settings: Settings, index: Index) -> None:
     """clean/<doc>.txt must hold the text the offsets point into: rewrite it if it drifted."""
     if not settings.corpus_dir.is_dir():
         return
-    settings.clean_dir.mkdir(parents=True, exist_ok=True)
     for document in index.documents.values():
         path = settings.clean_dir / f"{document.doc}.txt"
         try:
@@ -605,4 +605,9 @@ def _restore_clean_files(settings: Settings, index: Index) -> None:
                 continue
         except (OSError, UnicodeDecodeError):
             pass
-        atomic_write(path, document.text)
+        try:
+            settings.clean_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, document.text)
+        except OSError as e:
+            log.warning("Cannot restore %s (%s); quotes still come from the index.", path,
+                        e.strerror or e)

@@ -460,3 +460,35 @@ def test_nothing_is_written_to_home_and_no_connection_is_made(fresh_corpus, tmp_
     assert list(home.rglob("*")) == []
     leftovers = [p.name for p in scratch.iterdir()]
     assert ".ses" not in leftovers and "data-gym-cache" not in leftovers
+
+
+def test_the_web_server_writes_nothing_to_home_and_connects_nowhere(fresh_corpus, tmp_path):
+    from gradio_client import Client
+
+    from test_web import free_port
+
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    scratch.mkdir()
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(scratch)}
+    for name in ("ORT_DISABLE_TELEMETRY", "TIKTOKEN_CACHE_DIR", "MPLCONFIGDIR", "GRADIO_TEMP_DIR"):
+        env.pop(name, None)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", AUDIT, "serve", "--port", str(port),
+                               *paths(fresh_corpus)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        client = None
+        for _ in range(240):  # the first start builds the index
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                threading.Event().wait(0.5)
+        assert client is not None, "the server did not start"
+        assert "Betsy Cooper" in client.predict("Who is Betsy Cooper?", "", api_name="/ask")["answer"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=60)
+    assert "CONNECTIONS []" in stderr, stderr[-2000:]
+    assert list(home.rglob("*")) == []
