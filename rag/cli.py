@@ -1,7 +1,13 @@
-"""The `rag` command: build, ask, eval, serve. Only this module maps flags to Settings."""
+"""The `rag` command: build, add, list, remove, ask, eval, serve.
+
+Only this module maps flags (and RAG_* environment variables) to Settings. Results go to
+stdout, progress and warnings to stderr (silenced by --quiet), and every RagError becomes
+a one-line "Error: ..." with exit code 1.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -13,43 +19,76 @@ import click
 from rag.config import Settings
 from rag.errors import RagError
 
-CORPUS_HELP = "Corpus folder holding raw/ (articles as delivered) and clean/."
-INDEX_HELP = "Index folder (a build output)."
+CORPUS_HELP = ("Corpus folder holding raw/ (articles as delivered) and clean/. Default: "
+               "$RAG_CORPUS, else ./corpus when it exists, else ~/.local/share/rag/corpus.")
+INDEX_HELP = ("Index folder (a build output). Default: $RAG_INDEX, else ./index next to "
+              "./corpus, else ~/.local/share/rag/index.")
 
 
-def _settings(corpus: str, index: str, **fields) -> Settings:
-    try:
-        wait = os.environ.get("RAG_LOCK_TIMEOUT")
-        if wait:
-            try:
-                fields.setdefault("lock_timeout", float(wait))
-            except ValueError:
-                raise click.ClickException(f"RAG_LOCK_TIMEOUT must be seconds, got {wait!r}.") from None
-        return Settings(corpus_dir=Path(corpus), index_dir=Path(index), **fields)
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
+def default_folder(name: str) -> str:
+    """Where the corpus or index lives when no flag names it: $RAG_CORPUS / $RAG_INDEX; in a
+    project folder (one with ./corpus), ./corpus and ./index; elsewhere the user's data
+    folder ($XDG_DATA_HOME/rag, usually ~/.local/share/rag), so `rag` works from anywhere."""
+    chosen = os.environ.get(f"RAG_{name.upper()}")
+    if chosen:
+        return chosen
+    if Path("corpus").is_dir():
+        return name
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(data_home) / "rag" / name)
+
+
+class _Group(click.Group):
+    """Turns a RagError raised by any command into a one-line error, exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RagError as e:
+            raise click.ClickException(str(e)) from None
+
+
+def _settings(corpus: str | None, index: str | None, **fields) -> Settings:
+    wait = os.environ.get("RAG_LOCK_TIMEOUT")
+    if wait:
+        try:
+            fields.setdefault("lock_timeout", float(wait))
+        except ValueError:
+            raise click.ClickException(f"RAG_LOCK_TIMEOUT must be seconds, got {wait!r}.") from None
+    return Settings(corpus_dir=Path(corpus or default_folder("corpus")),
+                    index_dir=Path(index or default_folder("index")), **fields)
 
 
 def _corpus_options(command):
-    command = click.option("--index", "index", default="index", show_default=True,
+    command = click.option("--index", "index", default=None, metavar="DIR",
                            help=INDEX_HELP)(command)
-    return click.option("--corpus", "corpus", default="corpus", show_default=True,
+    return click.option("--corpus", "corpus", default=None, metavar="DIR",
                         help=CORPUS_HELP)(command)
+
+
+def _say(message: str) -> None:
+    """Progress for a person: stderr, unless --quiet."""
+    if not click.get_current_context().find_root().obj.get("quiet"):
+        click.echo(message, err=True)
+
+
+def _progress():
+    """What build steps report progress to: _say, or nothing with --quiet."""
+    return None if click.get_current_context().find_root().obj.get("quiet") else _say
 
 
 def _load_bot(settings: Settings):
     from rag.chatbot import Chatbot
 
-    try:
-        return Chatbot(settings)
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
+    return Chatbot(settings)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what happens, for debugging.")
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log each step on stderr, for debugging.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr; errors only.")
 @click.version_option(package_name="rag")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """Ask questions about news articles; get verbatim quotes with citations back.
 
     \b
@@ -57,94 +96,126 @@ def main(verbose: bool) -> None:
       rag build                 clean corpus/raw and build the index
       rag add FILE...           add your own articles (rag list, rag remove DOC)
       rag ask "Who banned ZTE?" answer one question (no question: interactive)
+      rag ask - < questions.txt one question per line in, one JSON answer per line out
       rag serve                 open the web chat
       rag eval                  score the shipped test questions
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"quiet": quiet}
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
+                        force=True)
+    logging.getLogger("rag").setLevel(level)  # --verbose is about rag, not faiss's CPU probe
 
 
-@main.command()
+@main.command(short_help="Clean the articles and build the index (if changed).")
 @_corpus_options
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
-def build(corpus: str, index: str, force: bool) -> None:
-    """Clean the articles in CORPUS/raw and (re)build the index when they changed."""
+def build(corpus: str | None, index: str | None, force: bool) -> None:
+    """Clean the articles in CORPUS/raw and (re)build the index when they changed.
+
+    Only new or changed articles are cleaned and embedded; --force redoes all of them.
+    """
     from rag.index import build_index
 
     settings = _settings(corpus, index)
-    try:
-        report = build_index(settings, force=force, progress=click.echo)
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
+    report = build_index(settings, force=force, progress=_progress())
     if not report.built:
         click.echo(f"Index is up to date: {report.documents} documents, {report.chunks} chunks, "
                    f"{report.sentences} sentences. Use --force to rebuild.")
+    else:
+        click.echo(f"Index built: {report.documents} documents, {report.chunks} chunks, "
+                   f"{report.sentences} sentences ({report.embedded_chunks} chunks embedded).")
+    for skipped in report.skipped:
+        _say(f"skipped {skipped}")
 
 
-@main.command()
+@main.command(short_help="Add article files or folders to the corpus and index them.")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_corpus_options
-def add(sources: tuple[Path, ...], corpus: str, index: str) -> None:
+def add(sources: tuple[Path, ...], corpus: str | None, index: str | None) -> None:
     """Copy article files (.txt, .md, .html) or folders of them into the corpus and index
-    them; only new or changed articles are embedded. Says what happened to each file."""
+    them. Says what happened to each file (added, already there, or skipped and why) and
+    adds the rest; exits 1 when nothing could be added."""
     from rag.corpus import ADDED, SKIPPED, add_files
     from rag.index import build_index, read_manifest
 
     settings = _settings(corpus, index)
-    try:
-        results = add_files(list(sources), settings.raw_dir, settings.max_file_bytes,
-                            settings.lock_timeout)
+    results = add_files(list(sources), settings.raw_dir, settings.max_file_bytes,
+                        settings.lock_timeout)
+    for result in results:
+        if result.status == SKIPPED:
+            _say(str(result))
+    if not any(r.status == ADDED for r in results):
         for result in results:
-            click.echo(str(result), err=result.status == SKIPPED)
-        if not any(r.status == ADDED for r in results):
-            if all(r.status == SKIPPED for r in results):
-                raise click.ClickException("Nothing was added.")
-            return
-        build_index(settings, progress=click.echo)
-        manifest = read_manifest(settings.index_dir) or {"documents": {}, "skipped": {}}
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
+            if result.status != SKIPPED:
+                click.echo(str(result))
+        if all(r.status == SKIPPED for r in results):
+            raise click.ClickException("Nothing was added.")
+        return
+    build_index(settings, progress=_progress())
+    manifest = read_manifest(settings.index_dir) or {"documents": {}, "skipped": {}}
     ids = {entry["source"]: doc for doc, entry in manifest["documents"].items()}
     for result in results:
-        if result.status == ADDED and result.target.name in ids:
-            click.echo(f"{result.target.name} is article {ids[result.target.name]}")
-        elif result.status == ADDED:
-            reason = manifest["skipped"].get(result.target.name, {}).get("reason", "not indexed")
-            click.echo(f"{result.target.name} was not indexed: {reason}", err=True)
+        if result.status == SKIPPED:
+            continue
+        name = result.target.name
+        if name in ids:
+            click.echo(f"{result}: article {ids[name]}")
+        else:
+            reason = manifest["skipped"].get(name, {}).get("reason", "not indexed")
+            _say(f"{result}, but it was not indexed: {reason}")
 
 
-@main.command(name="list")
+LIST_FIELDS = ("id", "chunks", "added", "source", "title")
+
+
+@main.command(name="list", short_help="List the indexed articles.")
 @_corpus_options
-def list_command(corpus: str, index: str) -> None:
-    """List the indexed articles: id, chunks, when added, title."""
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of objects.")
+@click.option("--nl", "as_lines", is_flag=True, help="JSON Lines: one object per line.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+def list_command(corpus: str | None, index: str | None, as_json: bool, as_lines: bool,
+                 as_csv: bool) -> None:
+    """List the indexed articles: id, chunks, when added, source file, title. Files that
+    were skipped are listed on stderr with the reason."""
     from rag.index import read_manifest
 
+    if as_json + as_lines + as_csv > 1:
+        raise click.UsageError("Choose one of --json, --nl and --csv.")
     settings = _settings(corpus, index)
-    try:
-        manifest = read_manifest(settings.index_dir)
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
+    manifest = read_manifest(settings.index_dir)
     if manifest is None:
         raise click.ClickException(f"No index in {settings.index_dir}. Run: rag build")
-    click.echo(f"{'id':<32} {'chunks':>6}  {'added':<19}  title")
-    for doc, entry in sorted(manifest["documents"].items()):
-        click.echo(f"{doc:<32} {entry['chunks']:>6}  {entry['added'][:19]:<19}  {entry['title']}")
+    rows = [{"id": doc, "chunks": entry["chunks"], "added": entry["added"],
+             "source": entry["source"], "title": entry["title"]}
+            for doc, entry in sorted(manifest["documents"].items())]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif as_lines:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif as_csv:
+        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=LIST_FIELDS,
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        click.echo(f"{'id':<32} {'chunks':>6}  {'added':<19}  title")
+        for row in rows:
+            click.echo(f"{row['id']:<32} {row['chunks']:>6}  {row['added'][:19]:<19}  {row['title']}")
     for name, entry in manifest["skipped"].items():
-        click.echo(f"(skipped {name}: {entry['reason']})")
+        _say(f"skipped {name}: {entry['reason']}")
 
 
-@main.command()
+@main.command(short_help="Remove an article from the corpus and the index.")
 @click.argument("doc")
 @_corpus_options
-def remove(doc: str, corpus: str, index: str) -> None:
-    """Remove article DOC (its id, see `rag list`) from the corpus and the index."""
+def remove(doc: str, corpus: str | None, index: str | None) -> None:
+    """Remove article DOC (its id, see `rag list`) from the corpus and the index. Exactly
+    one file is deleted: the one that article was read from."""
     from rag.index import remove_document
 
-    settings = _settings(corpus, index)
-    try:
-        path = remove_document(settings, doc, progress=click.echo)
-    except RagError as e:
-        raise click.ClickException(str(e)) from None
+    path = remove_document(_settings(corpus, index), doc, progress=_progress())
     click.echo(f"Removed {path.name}")
 
 
@@ -167,30 +238,67 @@ def _print_answer(answer, as_json: bool) -> None:
         click.echo(f"    — {where} (chars {quote.start}–{quote.end})")
 
 
-@main.command()
+def _batch_line(bot, line: str, k: int, doc: str | None) -> dict:
+    """One line of a batch: a question, or a JSON object with "question" (and optionally
+    "id", "doc", "k"). Returns the answer as a dict, or the error of that line."""
+    from rag.errors import ArgumentError
+
+    request: dict = {"question": line}
+    if line.lstrip().startswith("{"):
+        try:
+            request = json.loads(line)
+        except ValueError:
+            request = {"question": line}
+    if not isinstance(request, dict):
+        request = {"question": line}
+    extra = {"id": request["id"]} if "id" in request else {}
+    try:
+        answer = bot.ask(request.get("question"), k=request.get("k", k),
+                         doc=request.get("doc", doc))
+    except (RagError, ArgumentError) as e:
+        return {**extra, "question": request.get("question"), "error": str(e)}
+    return {**extra, **answer.to_dict()}
+
+
+@main.command(short_help="Answer a question (or many: one per line on stdin).")
 @click.argument("question", required=False)
 @_corpus_options
-@click.option("-k", "k", type=click.IntRange(min=1, max=20), default=3, show_default=True,
-              help="How many quotes to show.")
+@click.option("-k", "k", type=click.IntRange(min=1, max=20), default=None,
+              help="How many quotes to show (default: Settings.max_quotes, 3).")
 @click.option("--doc", default=None, help="Search only this article (its id, see `rag list`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def ask(question: str | None, corpus: str, index: str, k: int, doc: str | None,
-        as_json: bool) -> None:
-    """Answer QUESTION with quotes from the articles. Without QUESTION, ask interactively."""
-    from rag.errors import QuestionError
+def ask(question: str | None, corpus: str | None, index: str | None, k: int | None,
+        doc: str | None, as_json: bool) -> None:
+    """Answer QUESTION with quotes from the articles.
 
+    \b
+    QUESTION "-", or no QUESTION with stdin not a terminal: read one question per line
+    (plain text, or a JSON object with "question" and optionally "id", "doc", "k") and
+    write one JSON object per line (the answer, or {"error": ...} for that line).
+    No QUESTION at a terminal: ask interactively.
+    """
     settings = _settings(corpus, index)
-    if question is not None and not question.strip():
+    if question is not None and question != "-" and not question.strip():
         raise click.ClickException("The question is empty. Type a question about the article.")
     bot = _load_bot(settings)
-    if question is not None:
-        try:
-            _print_answer(bot.ask(question, k=k, doc=doc), as_json)
-        except RagError as e:
-            raise click.ClickException(str(e)) from None
+    if question is not None and question != "-":
+        _print_answer(bot.ask(question, k=k, doc=doc), as_json)
         return
-    click.echo(f"Loaded: {', '.join(d.title for d in bot.documents.values())}")
-    click.echo("Ask a question (empty line or Ctrl-D to quit).")
+    stdin = click.get_text_stream("stdin")
+    if question == "-" or not stdin.isatty():
+        for line in stdin:
+            if line.strip():
+                click.echo(json.dumps(_batch_line(bot, line.rstrip("\n"), k, doc),
+                                      ensure_ascii=False))
+        return
+    _interactive(bot, k, doc, as_json)
+
+
+def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
+    from rag.errors import QuestionError
+
+    _say(f"Loaded: {', '.join(d.title for d in bot.documents.values())}")
+    _say("Ask a question (empty line or Ctrl-D to quit).")
     while True:
         try:
             line = input("? ")
@@ -203,12 +311,10 @@ def ask(question: str | None, corpus: str, index: str, k: int, doc: str | None,
             _print_answer(bot.ask(line, k=k, doc=doc), as_json)
         except QuestionError as e:
             click.echo(f"Error: {e}", err=True)
-        except RagError as e:
-            raise click.ClickException(str(e)) from None
         click.echo("")
 
 
-@main.command(name="eval")
+@main.command(name="eval", short_help="Score a question set (default: the shipped test set).")
 @click.argument("questions", required=False, default="eval/test.jsonl")
 @_corpus_options
 @click.option("--squad", type=click.Path(dir_okay=False), default=None,
@@ -222,7 +328,7 @@ def ask(question: str | None, corpus: str, index: str, k: int, doc: str | None,
               help="Fail unless answer accuracy reaches this.")
 @click.option("--min-abstention-recall", type=float, default=None,
               help="Fail unless abstention recall reaches this.")
-def eval_command(questions: str, corpus: str, index: str, squad: str | None, title: str | None,
+def eval_command(questions: str, corpus: str | None, index: str | None, squad: str | None, title: str | None,
                  report_dir: str | None, as_json: bool, min_hit3: float | None,
                  min_answer_acc: float | None, min_abstention_recall: float | None) -> None:
     """Score QUESTIONS (JSON Lines, default eval/test.jsonl) and list the misses.
@@ -295,16 +401,16 @@ def _print_report(report) -> None:
                        f"\n      got:      {miss['got'][:90]}")
 
 
-@main.command()
+@main.command(short_help="Start the web chat.")
 @_corpus_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
-def serve(corpus: str, index: str, host: str, port: int) -> None:
-    """Start the web chat."""
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True,
+              help="Port to listen on.")
+def serve(corpus: str | None, index: str | None, host: str, port: int) -> None:
+    """Start the web chat and print its address (Ctrl-C stops it)."""
     from rag.web import launch
 
-    settings = _settings(corpus, index)
-    bot = _load_bot(settings)
+    bot = _load_bot(_settings(corpus, index))
     try:
         launch(bot, host=host, port=port)
     except OSError as e:

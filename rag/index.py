@@ -220,7 +220,7 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | None
         say(f"Building index: {reason}")
         try:
             return _build(settings, manifest, previous, encoder or Encoder(settings.model),
-                          reason, say, started)
+                          reason, say, progress is not None, started)
         except OSError as e:
             where = e.filename or settings.index_dir
             raise IndexWriteError(f"Cannot write {where}: {e.strerror or e}. The last good index "
@@ -260,7 +260,7 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
 
 
 def _build(settings: Settings, manifest: dict | None, previous: Index | None, encoder: Encoder,
-           reason: str, say: Callable[[str], None], started: float) -> BuildReport:
+           reason: str, say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
     splitter = TextSplitter()
     documents: dict[str, Document] = {}
     cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
@@ -274,6 +274,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None, en
     old_chunks = _positions_by_doc(previous.chunks) if previous else {}
     old_sentences = _positions_by_doc(previous.sentences) if previous else {}
     paths, ids = raw_files(settings, manifest)
+    processed = 0  # documents cleaned and parsed (the others reuse their vectors)
     for path in _in_build_order(paths, manifest):
         doc = ids[path.name]
         try:
@@ -290,6 +291,9 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None, en
             vectors = (np.vstack([previous.chunk_index.reconstruct(i) for i in chunk_ids]),
                        previous.sentence_vectors[sentence_ids])
         else:
+            if not processed:
+                say("  loading the sentence parser ...")
+            processed += 1
             try:
                 cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings)
             except CorpusError as e:
@@ -320,8 +324,12 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None, en
     if not documents:
         raise CorpusError(f"No article in {settings.raw_dir} has text to index: "
                           + "; ".join(entry["reason"] for entry in skipped.values()))
-    chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors)
-    sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors)
+    fresh = [doc for doc, vectors in zip(documents, chunk_vectors) if vectors is None]
+    if fresh:
+        say(f"  embedding {sum(c.doc in fresh for c in chunks)} chunks and "
+            f"{sum(s.doc in fresh for s in sentences)} sentences of {len(fresh)} articles ...")
+    chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors, show_bar)
+    sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors, show_bar)
     for doc, cleaned in cleaned_texts.items():
         if doc in documents:
             write_clean(settings.clean_dir, doc, cleaned)
@@ -371,8 +379,8 @@ def _positions_by_doc(items) -> dict[str, list[int]]:
     return out
 
 
-def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list
-                  ) -> tuple[np.ndarray, int]:
+def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list,
+                  show_bar: bool) -> tuple[np.ndarray, int]:
     """Stack per-document vectors, embedding the documents that have none yet."""
     by_doc = _positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
@@ -380,7 +388,7 @@ def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list
     fresh = None
     if todo:
         unique = list(dict.fromkeys(todo))  # a repeated text is embedded once
-        vectors_of = encoder.encode(unique, progress=len(unique) > 256)
+        vectors_of = encoder.encode(unique, progress=show_bar and len(unique) > 256)
         row = {text: i for i, text in enumerate(unique)}
         fresh = vectors_of[[row[text] for text in todo]]
     parts, used = [], 0
