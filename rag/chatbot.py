@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.answer import Answer, compose
 from rag.config import Settings
-from rag.embed import Encoder, OnnxEncoder, query_encoder
+from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.index import Document, Index, ensure_index
 from rag.retrieve import Retriever
@@ -24,10 +24,13 @@ class Chatbot:
     def __init__(self, settings: Settings, index: Index | None = None,
                  encoder: Encoder | OnnxEncoder | None = None):
         """`encoder` embeds questions (and documents, if a build is needed); by default
-        builds use sentence-transformers and questions the ONNX copy of the same model."""
+        questions use the int8 ONNX copy of the model and builds the reference model
+        (Settings.query_encoder, build_encoder)."""
         self.settings = settings
-        self._build_encoder = encoder or Encoder(settings.model)  # loads only if a build runs
-        self.encoder = encoder or query_encoder(settings.model, settings.query_encoder)
+        self.encoder = encoder or make_encoder(settings.model, settings.query_encoder)
+        self._build_encoder = encoder or (  # loads only if a build runs
+            self.encoder if settings.build_encoder == settings.query_encoder
+            else make_encoder(settings.model, settings.build_encoder))
         index = index or ensure_index(settings, self._build_encoder)
         # One reference to (index, retriever), swapped whole by reload(), so a question
         # answered while an article is being added sees one consistent index.

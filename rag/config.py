@@ -28,6 +28,7 @@ class Settings:
     lock_timeout: float = 120.0  # seconds to wait for another build (or add) to finish
     retrieval: str = "hybrid"  # hybrid | dense | bm25 (the last two for evaluation)
     query_encoder: str = "onnx"  # onnx: int8 model, no PyTorch at query time | torch
+    build_encoder: str = "torch"  # torch: the reference model for articles | onnx: the int8 copy (recorded in the manifest)
     ranking: str = "full"  # full: cosine, terms and answer type | cosine (for evaluation)
 
     def __post_init__(self) -> None:
@@ -44,8 +45,9 @@ class Settings:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}.")
         if not self.lock_timeout > 0:
             raise ConfigError(f"lock_timeout must be > 0 seconds, got {self.lock_timeout}.")
-        if self.query_encoder not in ("onnx", "torch"):
-            raise ConfigError(f"query_encoder must be onnx or torch, got {self.query_encoder!r}.")
+        for name in ("query_encoder", "build_encoder"):
+            if getattr(self, name) not in ("onnx", "torch"):
+                raise ConfigError(f"{name} must be onnx or torch, got {getattr(self, name)!r}.")
         if self.ranking not in ("full", "cosine"):
             raise ConfigError(f"ranking must be full or cosine, got {self.ranking!r}.")
         if self.retrieval not in ("hybrid", "dense", "bm25"):

@@ -29,7 +29,7 @@ from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
 from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, ensure_folder, file_sha256,
                         fingerprint, folder_lock, list_raw, read_raw, text_sha256, write_clean)
-from rag.embed import Encoder
+from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import (ConfigError, CorpusError, IndexBusy, IndexCorrupt, IndexMissing,
                         IndexStale, IndexWriteError, RagError)
 
@@ -78,7 +78,8 @@ class BuildReport:
 
 
 def _expected_params(settings: Settings) -> dict:
-    return {"model": settings.model, "chunk_tokens": settings.chunk_tokens,
+    return {"model": settings.model, "encoder": settings.build_encoder,
+            "chunk_tokens": settings.chunk_tokens,
             "chunk_overlap": settings.chunk_overlap, "cleaner_version": CLEANER_VERSION,
             "format_version": FORMAT_VERSION}
 
@@ -190,7 +191,7 @@ def build_lock(settings: Settings):
         yield
 
 
-def build_index(settings: Settings, force: bool = False, encoder: Encoder | None = None,
+def build_index(settings: Settings, force: bool = False, encoder: Encoder | OnnxEncoder | None = None,
                 progress: Callable[[str], None] | None = None) -> BuildReport:
     """Build the index when the corpus or settings changed; force=True rebuilds everything.
 
@@ -219,7 +220,8 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | None
         previous = None if force else _reusable(settings, manifest)
         say(f"Building index: {reason}")
         try:
-            return _build(settings, manifest, previous, encoder or Encoder(settings.model),
+            encoder = encoder or make_encoder(settings.model, settings.build_encoder)
+            return _build(settings, manifest, previous, encoder,
                           reason, say, progress is not None, started)
         except OSError as e:
             where = e.filename or settings.index_dir
@@ -259,7 +261,8 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
     return sorted(paths, key=key)
 
 
-def _build(settings: Settings, manifest: dict | None, previous: Index | None, encoder: Encoder,
+def _build(settings: Settings, manifest: dict | None, previous: Index | None,
+           encoder: Encoder | OnnxEncoder,
            reason: str, say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
     splitter = TextSplitter()
     documents: dict[str, Document] = {}
@@ -379,7 +382,7 @@ def _positions_by_doc(items) -> dict[str, list[int]]:
     return out
 
 
-def _fill_vectors(encoder: Encoder, documents: dict, items: list, reused: list,
+def _fill_vectors(encoder: Encoder | OnnxEncoder, documents: dict, items: list, reused: list,
                   show_bar: bool) -> tuple[np.ndarray, int]:
     """Stack per-document vectors, embedding the documents that have none yet."""
     by_doc = _positions_by_doc(items)
@@ -518,7 +521,7 @@ def load_index(index_dir: Path) -> Index:
     return Index(build, manifest, documents, chunks, sentences, chunk_index, sentence_vectors)
 
 
-def ensure_index(settings: Settings, encoder: Encoder | None = None) -> Index:
+def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.
 
     When the rebuild cannot happen (another build holds the lock past the timeout, the
