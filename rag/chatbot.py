@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.answer import Answer, compose
+from rag.chunk import TextSplitter
 from rag.config import Settings
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
@@ -31,7 +32,8 @@ class Chatbot:
         self._build_encoder = encoder or (  # loads only if a build runs
             self.encoder if settings.build_encoder == settings.query_encoder
             else make_encoder(settings.model, settings.build_encoder))
-        index = index or ensure_index(settings, self._build_encoder)
+        self._splitter = TextSplitter()  # loads only if a build runs, then stays loaded
+        index = index or ensure_index(settings, self._build_encoder, self._splitter)
         # One reference to (index, retriever), swapped whole by reload(), so a question
         # answered while an article is being added sees one consistent index.
         self._state = (index, Retriever(index, self.encoder, settings))
@@ -77,7 +79,7 @@ class Chatbot:
         Raises:
             CorpusError: the corpus cannot be built.
         """
-        index = ensure_index(self.settings, self._build_encoder)
+        index = ensure_index(self.settings, self._build_encoder, self._splitter)
         retriever = Retriever(index, self.encoder, self.settings)
         retriever.warm_up()
         self._state = (index, retriever)

