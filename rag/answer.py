@@ -68,6 +68,7 @@ class Answer:
     abstained: bool
     quotes: tuple[Quote, ...]  # best first; closest passages if abstained
     confidence: float = 0.0  # 0..1; below Settings.min_confidence the bot abstains
+    interpreted_as: str | None = None  # a follow-up made standalone, as it was answered
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,6 +10,7 @@ from pathlib import Path
 from rag.answer import Answer, compose
 from rag.chunk import TextSplitter
 from rag.config import Settings
+from rag.conversation import Referent, Turn, asked_for, question_names, standalone
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.index import Document, Index, ensure_index
@@ -92,8 +93,8 @@ class Chatbot:
             context: str | None = None) -> Answer:
         """Answer a question with up to k verbatim quotes, or abstain.
 
-        `context` is the previous question of a conversation: a vague follow-up ("why?",
-        "for how long?", "what did he say about it?") is asked together with it.
+        `context` is the previous question of a conversation: a follow-up ("why?", "for how
+        long?", "what did he say about it?") is made standalone with it (see conversation()).
 
         Raises:
             QuestionError: the question is empty, too long, or holds no words.
@@ -113,11 +114,45 @@ class Chatbot:
         if doc is not None and doc not in index.documents:
             raise ArgumentError(f"No article {doc[:80]!r} is loaded; choose one of: "
                                 f"{', '.join(sorted(index.documents))}.")
-        if context and self._is_vague(retriever, question):
-            # A vague follow-up means nothing alone: ask it together with what came before.
-            return self._answer(retriever, question,
-                                f"{self.check_question(context)} {question}", k, doc)
+        if context:
+            previous = self.check_question(context)
+            turn = Turn(previous, previous, self._question_referents(previous))
+            query, _ = standalone(question, turn, self._content_terms(question))
+            answer = self._answer(retriever, question, query, k, doc)
+            return dataclasses.replace(answer, interpreted_as=query if query != question else None)
         return self._answer(retriever, question, question, k, doc)
+
+    def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
+        """A conversation: questions asked one after another, where a follow-up ("why?",
+        "what did she say?", "and the second?") is made standalone from earlier turns."""
+        return Conversation(self, turns)
+
+    def _content_terms(self, question: str) -> int:
+        return len(self.retriever.question_terms(asked_for(question)))
+
+    def _question_referents(self, question: str) -> tuple[Referent, ...]:
+        """Names in a question, with the entity kind the articles give them."""
+        kinds = self.retriever.entity_kinds
+        return tuple(Referent(r.text, kinds.get(r.text.lower(), "")) for r in question_names(question))
+
+    def _referents(self, answer: Answer, question: str) -> tuple[Referent, ...]:
+        """What a later pronoun may name, most salient first: the entity that answered,
+        then the question's own names, then the other names in the answer's sentence."""
+        found: list[Referent] = []
+        if not answer.abstained and answer.quotes:
+            best = answer.quotes[0]
+            sentence = self.retriever.sentence_at(best.doc, best.start)
+            entities = sentence.entities if sentence else ()
+            text = self.documents[best.doc].text
+            spans = [Referent(text[e.start:e.end], e.label) for e in entities]
+            if best.answer_span and best.answer_span != (0, len(best.text)):
+                a, b = best.answer_span
+                found += [r for r in spans if r.text == best.text[a:b]]
+            found += self._question_referents(question)
+            found += spans
+        else:
+            found += self._question_referents(question)
+        return tuple(dict.fromkeys(found))
 
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
                 doc: str | None) -> Answer:
@@ -129,13 +164,6 @@ class Chatbot:
         answer = compose(query, candidates, titles, k, self.settings.min_confidence,
                          self.settings.ranking)
         return dataclasses.replace(answer, question=question)
-
-    @staticmethod
-    def _is_vague(retriever: Retriever, question: str) -> bool:
-        terms = retriever.question_terms(question)
-        refers_back = re.search(r"\b(he|she|they|it|this|that|these|those|him|her|them|his|"
-                                r"their|its)\b", question, re.IGNORECASE)
-        return len(terms) <= 1 or (len(terms) <= 3 and refers_back is not None)
 
     def check_question(self, question: object) -> str:
         """The question with control characters removed and spaces folded.
@@ -156,3 +184,26 @@ class Chatbot:
         if not re.search(r"\w", cleaned):
             raise QuestionError("The question holds no words. Type a question about the article.")
         return cleaned
+
+
+class Conversation:
+    """Questions asked one after another about the loaded articles.
+
+    Each question that depends on earlier turns is rewritten into a standalone one first;
+    the answer keeps it as `interpreted_as`. Not shared between threads: one per user.
+    """
+
+    def __init__(self, bot: Chatbot, turns: tuple[Turn, ...] = ()):
+        self._bot = bot
+        self.turns: list[Turn] = list(turns)
+
+    def ask(self, question: str, k: int | None = None, doc: str | None = None) -> Answer:
+        """Answer the next question of the conversation (see Chatbot.ask for the arguments
+        and errors)."""
+        question = self._bot.check_question(question)
+        previous = self.turns[-1] if self.turns else None
+        query, topic = standalone(question, previous, self._bot._content_terms(question))
+        answer = dataclasses.replace(self._bot.ask(query, k=k, doc=doc), question=question,
+                                     interpreted_as=query if query != question else None)
+        self.turns.append(Turn(question, query, self._bot._referents(answer, query), topic))
+        return answer

@@ -223,6 +223,8 @@ def _print_answer(answer, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
+    if answer.interpreted_as:
+        click.echo(f"(Interpreted as: {answer.interpreted_as})")
     if answer.abstained:
         click.echo("The article doesn't say.")
         if answer.quotes:
@@ -295,8 +297,11 @@ def ask(question: str | None, corpus: str | None, index: str | None, k: int | No
 
 
 def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
+    """A conversation at the terminal: follow-ups ("why?", "what did she say?") are
+    answered as the standalone question shown under "Interpreted as"."""
     from rag.errors import QuestionError
 
+    conversation = bot.conversation()
     _say(f"Loaded: {', '.join(d.title for d in bot.documents.values())}")
     _say("Ask a question (empty line or Ctrl-D to quit).")
     while True:
@@ -308,7 +313,7 @@ def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
         if not line.strip():
             return
         try:
-            _print_answer(bot.ask(line, k=k, doc=doc), as_json)
+            _print_answer(conversation.ask(line, k=k, doc=doc), as_json)
         except QuestionError as e:
             click.echo(f"Error: {e}", err=True)
         click.echo("")
@@ -322,6 +327,8 @@ def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
 @click.option("--title", default=None, help="With --squad: the article's title (default: first).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write report.md and plots comparing configurations into this folder.")
+@click.option("--conversations", type=click.Path(dir_okay=False), default=None,
+              help="Score a multi-turn conversation file (JSON Lines) instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--min-hit3", type=float, default=None, help="Fail unless hit@3 reaches this.")
 @click.option("--min-answer-acc", type=float, default=None,
@@ -329,7 +336,8 @@ def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
 @click.option("--min-abstention-recall", type=float, default=None,
               help="Fail unless abstention recall reaches this.")
 def eval_command(questions: str, corpus: str | None, index: str | None, squad: str | None, title: str | None,
-                 report_dir: str | None, as_json: bool, min_hit3: float | None,
+                 report_dir: str | None, conversations: str | None, as_json: bool,
+                 min_hit3: float | None,
                  min_answer_acc: float | None, min_abstention_recall: float | None) -> None:
     """Score QUESTIONS (JSON Lines, default eval/test.jsonl) and list the misses.
 
@@ -338,6 +346,10 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
     import tempfile
 
     from rag.eval import evaluate, load_questions, load_squad
+
+    if conversations:
+        _conversation_report(Path(conversations), _settings(corpus, index), as_json)
+        return
 
     from rag.corpus import ensure_folder
 
@@ -380,6 +392,24 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
         if floor is not None and value < floor]
     if failed:
         raise click.ClickException(f"Below the threshold: {', '.join(failed)}.")
+
+
+def _conversation_report(path: Path, settings: Settings, as_json: bool) -> None:
+    from rag.eval_conversations import evaluate_conversations, load_conversations
+
+    conversations = load_conversations(path)
+    report = evaluate_conversations(_load_bot(settings), conversations)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{report.conversations} conversations, {report.follow_ups} follow-up turns")
+    click.echo(f"  follow-ups answered right        {report.follow_ups_right:6.3f}")
+    click.echo(f"  the same asked alone             {report.follow_ups_right_alone:6.3f}")
+    click.echo(f"  later standalone turns right     {report.standalone_right:6.3f} "
+               f"({report.standalone_turns} turns, {report.hijacked} hijacked by earlier turns)")
+    for miss in report.misses:
+        click.echo(f"  miss {miss.conversation}: {miss.question}"
+                   + (f"  (as: {miss.interpreted_as})" if miss.interpreted_as else ""))
 
 
 def _print_report(report) -> None:

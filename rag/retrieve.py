@@ -201,7 +201,7 @@ class Retriever:
     def warm_up(self) -> None:
         """Build the lazy tables now, so that the first question is as fast as the rest."""
         _ = (self._chunk_bm25, self._idf, self._vocabulary, self._chunk_sentences,
-             self._acronyms, self._doc_masks)
+             self._acronyms, self._doc_masks, self.entity_kinds, self._sentence_starts)
         self.encoder.encode(["warm up"])
 
     def question_terms(self, question: str) -> list[str]:
@@ -288,3 +288,22 @@ class Retriever:
             out.append(ScoredSentence(s, self.index.sentences[s], float(cosine), lexical,
                                       chunk_score[s], unknown))
         return out
+
+    @cached_property
+    def entity_kinds(self) -> dict[str, str]:
+        """Entity text (lower case) -> the kind the articles most often give it."""
+        counts: dict[str, dict[str, int]] = {}
+        for s in self.index.sentences:
+            for e in s.entities:
+                kinds = counts.setdefault(s.text[e.start - s.start:e.end - s.start].lower(), {})
+                kinds[e.label] = kinds.get(e.label, 0) + 1
+        return {text: max(kinds, key=kinds.get) for text, kinds in counts.items()}
+
+    @cached_property
+    def _sentence_starts(self) -> dict[tuple[str, int], int]:
+        return {(s.doc, s.start): i for i, s in enumerate(self.index.sentences)}
+
+    def sentence_at(self, doc: str, start: int) -> Sentence | None:
+        """The indexed sentence of `doc` that starts at `start`, if any."""
+        position = self._sentence_starts.get((doc, start))
+        return None if position is None else self.index.sentences[position]

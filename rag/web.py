@@ -62,6 +62,8 @@ def format_answer(answer: Answer) -> str:
         best = answer.quotes[0]
         lines.append(_highlighted(best.text, best.answer_span))
         lines += ["", "Sources:", ""]
+    if answer.interpreted_as:
+        lines.insert(1, f"\n*Interpreted as: {md_escape(answer.interpreted_as)}*")
     for number, quote in enumerate(answer.quotes, 1):
         lines.append(f"> {md_escape(quote.text)}")
         lines.append(">")
@@ -112,7 +114,7 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]],
     return "".join(pieces)
 
 
-def _turns(history: object) -> list[dict]:
+def _messages(history: object) -> list[dict]:
     """A chat history as sent by a browser or an API client, as messages with text content.
 
     The /chat endpoint takes the history as JSON, so anything that is not a message is
@@ -199,21 +201,20 @@ def build_app(bot: Chatbot):
         return (loaded_note(), gr.update(choices=choices(), value=document.doc, visible=True),
                 article_html(bot, document.doc, None), gr.update(value=None), status)
 
-    def respond(message, history, doc_choice, previous):
-        history = _turns(history)
+    def respond(message, history, doc_choice, turns):
+        history = _messages(history)
         doc = None if doc_choice in (None, "", ALL_ARTICLES) else doc_choice
         shown = md_escape(message if isinstance(message, str) else "")
-        previous = previous if isinstance(previous, str) else ""
+        conversation = bot.conversation(tuple(turns) if isinstance(turns, list) else ())
         try:
-            answer = bot.ask(message, doc=doc, context=previous or None)
+            answer = conversation.ask(message, doc=doc)
         except RagError as e:
             history += [{"role": "user", "content": shown},
                         {"role": "assistant", "content": f"⚠️ {md_escape(str(e))}"}]
-            return history, "", gr.update(), previous
+            return history, "", gr.update(), turns
         history += [{"role": "user", "content": shown},
                     {"role": "assistant", "content": format_answer(answer)}]
-        context = previous if answer.abstained else answer.question
-        return history, "", article_html(bot, doc, answer), context
+        return history, "", article_html(bot, doc, answer), conversation.turns[-20:]
 
     def ask_api(question: str, doc: str = "") -> dict:
         """Answer one question; returns Answer.to_dict() (an 'error' key for bad input)."""
@@ -224,7 +225,7 @@ def build_app(bot: Chatbot):
 
     with gr.Blocks(title="Ask the article", fill_width=True) as app:
         note = gr.Markdown(loaded_note(), elem_id="loaded-note")
-        previous = gr.State("")
+        turns = gr.State([])  # this visitor's conversation (rag.conversation.Turn)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="chat", sanitize_html=True,
@@ -253,13 +254,13 @@ def build_app(bot: Chatbot):
             with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("The article (quotes marked)", open=True):
                     panel = gr.HTML(article_html(bot, None, None), elem_id="article-panel")
-        outputs = [chat, box, panel, previous]
+        outputs = [chat, box, panel, turns]
         scroll = "() => document.querySelector('#best-quote')?.scrollIntoView({block: 'center'})"
-        box.submit(respond, [box, chat, doc_choice, previous], outputs,
+        box.submit(respond, [box, chat, doc_choice, turns], outputs,
                    api_visibility="private").then(None, js=scroll)
-        send.click(respond, [box, chat, doc_choice, previous], outputs,
+        send.click(respond, [box, chat, doc_choice, turns], outputs,
                    api_visibility="private").then(None, js=scroll)
-        clear.click(lambda: ([], "", article_html(bot, None, None), ""), None, outputs,
+        clear.click(lambda: ([], "", article_html(bot, None, None), []), None, outputs,
                     api_visibility="private")
         upload_box.upload(upload, upload_box, [note, doc_choice, panel, upload_box, upload_status],
                           api_visibility="private")
@@ -276,7 +277,7 @@ def build_app(bot: Chatbot):
         api_button = gr.Button(visible=False)
         api_button.click(ask_api, [api_in, api_doc], api_out, api_name="ask")
         api_chat = gr.Button(visible=False)
-        api_chat.click(respond, [api_in, api_history, api_doc, previous], outputs, api_name="chat")
+        api_chat.click(respond, [api_in, api_history, api_doc, turns], outputs, api_name="chat")
     app.queue(default_concurrency_limit=8)
     return app
 

@@ -129,3 +129,13 @@ def test_browser_clear_button_empties_the_chat(page):
     page.click("#clear")
     page.wait_for_function("document.querySelectorAll('#chat .message').length == 0",
                            timeout=10000)
+
+
+@pytest.mark.browser
+def test_browser_follow_up_shows_how_it_was_interpreted(page):
+    ask(page, "Who is Betsy Cooper?")
+    reply = ask(page, "What did she warn against?")
+    assert "Interpreted as: What did Betsy Cooper warn against?" in reply
+    assert "warned against taking" in reply
+    reply = ask(page, "How many sea stars did volunteers count?")  # names its own subject
+    assert "Interpreted as" not in reply and "4,812" in reply

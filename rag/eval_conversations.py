@@ -1,0 +1,108 @@
+"""Score multi-turn conversations: are follow-ups answered right, and are questions that
+stand alone left alone?
+
+A conversation file is JSON Lines: {"id", "turns": [{"question", "evidence" | "answerable":
+false, "follow_up": bool}]}. A turn is right when the best quote overlaps at least half of
+its evidence (or, for an unanswerable turn, when the bot abstains). Each turn is also
+asked alone, so the report shows what the conversation adds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rag.answer import Answer
+from rag.chatbot import Chatbot
+from rag.errors import RagError
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    conversation: str
+    question: str
+    follow_up: bool
+    interpreted_as: str | None
+    right: bool  # in the conversation
+    right_alone: bool  # the same question without the turns before it
+
+
+@dataclass(frozen=True)
+class ConversationReport:
+    conversations: int
+    follow_ups: int
+    follow_ups_right: float  # share answered right in the conversation
+    follow_ups_right_alone: float  # share answered right when asked alone
+    standalone_turns: int  # later turns that name their own subject
+    standalone_right: float
+    hijacked: int  # standalone turns right alone but wrong in the conversation
+    misses: tuple[TurnOutcome, ...]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_conversations(path: Path) -> list[dict]:
+    """Read a conversation file. Raises RagError naming the bad line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise RagError(f"Cannot read conversation file {path}: {e}.") from None
+    conversations = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            turns = row["turns"]
+            if not turns or not all(isinstance(t, dict) and isinstance(t["question"], str)
+                                    and (isinstance(t.get("evidence"), str)
+                                         or t.get("answerable") is False) for t in turns):
+                raise ValueError("each turn needs a question and evidence (or answerable: false)")
+        except (ValueError, KeyError, TypeError) as e:
+            raise RagError(f"{path} line {number} is not a valid conversation ({e}).") from None
+        conversations.append({"id": str(row.get("id", number)), "turns": turns})
+    if not conversations:
+        raise RagError(f"{path} holds no conversations.")
+    return conversations
+
+
+def _right(bot: Chatbot, answer: Answer, turn: dict) -> bool:
+    if turn.get("answerable") is False:
+        return answer.abstained
+    if answer.abstained or not answer.quotes:
+        return False
+    best = answer.quotes[0]
+    evidence = " ".join(turn["evidence"].split())
+    text = bot.documents[best.doc].text
+    at = text.find(evidence)
+    if at < 0:
+        return evidence in best.text
+    return min(best.end, at + len(evidence)) - max(best.start, at) >= len(evidence) / 2
+
+
+def evaluate_conversations(bot: Chatbot, conversations: list[dict]) -> ConversationReport:
+    """Ask every conversation turn by turn, and every turn alone."""
+    outcomes = []
+    for conversation in conversations:
+        chat = bot.conversation()
+        for position, turn in enumerate(conversation["turns"]):
+            answer = chat.ask(turn["question"])
+            alone = bot.ask(turn["question"])
+            outcomes.append(TurnOutcome(conversation["id"], turn["question"],
+                                        bool(turn.get("follow_up")) and position > 0,
+                                        answer.interpreted_as, _right(bot, answer, turn),
+                                        _right(bot, alone, turn)))
+    follow = [o for o in outcomes if o.follow_up]
+    later = [o for o in outcomes if not o.follow_up and o.conversation and
+             any(p.conversation == o.conversation for p in outcomes[:outcomes.index(o)])]
+
+    def share(items, test) -> float:
+        return round(sum(map(test, items)) / len(items), 3) if items else 0.0
+
+    return ConversationReport(
+        len(conversations), len(follow), share(follow, lambda o: o.right),
+        share(follow, lambda o: o.right_alone), len(later), share(later, lambda o: o.right),
+        sum(o.right_alone and not o.right for o in later),
+        tuple(o for o in outcomes if not o.right))
