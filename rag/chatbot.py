@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 import unicodedata
 from pathlib import Path
 
@@ -73,14 +74,14 @@ class Chatbot:
         """The indexed article read from raw file `source` (a file name), if any."""
         return next((d for d in self.documents.values() if d.source == source), None)
 
-    def reload(self) -> None:
+    def reload(self, progress: Callable[[str], None] | None = None) -> None:
         """Rebuild the index if the corpus changed (only new or changed articles are
-        embedded), then answer from it.
+        embedded), then answer from it. `progress` receives the build's steps.
 
         Raises:
             CorpusError: the corpus cannot be built.
         """
-        index = ensure_index(self.settings, self._build_encoder, self._splitter)
+        index = ensure_index(self.settings, self._build_encoder, self._splitter, progress)
         retriever = Retriever(index, self.encoder, self.settings)
         retriever.warm_up()
         self._state = (index, retriever)

@@ -523,7 +523,8 @@ def load_index(index_dir: Path) -> Index:
 
 
 def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None,
-                 splitter: TextSplitter | None = None) -> Index:
+                 splitter: TextSplitter | None = None,
+                 progress: Callable[[str], None] | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.
 
     When the rebuild cannot happen (another build holds the lock past the timeout, the
@@ -550,7 +551,8 @@ def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = Non
             raise IndexStale(f"The index in {settings.index_dir} was built with other settings "
                              f"({reason}) and {settings.raw_dir} is missing, so it cannot be rebuilt.")
         try:
-            build_index(settings, force=reason == UNREADABLE, encoder=encoder, splitter=splitter)
+            build_index(settings, force=reason == UNREADABLE, encoder=encoder, splitter=splitter,
+                        progress=progress)
         except (IndexBusy, IndexWriteError) as e:
             fallback = _last_good(settings.index_dir)
             if fallback is None:

@@ -24,11 +24,54 @@ ABSTAIN_TEXT = "The article doesn't say."
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~:/\"'=^$%@])")
 
 CSS = """
-.quote-mark { background: #fff3a3; color: inherit; padding: 0 2px; border-radius: 2px; }
-#article-panel { max-height: 70vh; overflow-y: auto; overflow-wrap: anywhere; }
+.quote-mark { background: #fff3a3; color: #1a1a1a; padding: 0 2px; border-radius: 2px; }
+.quote-mark.closest { background: #e4e4e7; color: #1a1a1a; }
+.dark .quote-mark { background: #7a6400; color: #ffffff; }
+.dark .quote-mark.closest { background: #52525b; color: #ffffff; }
+.quote-mark .mark-no { font-size: 0.7em; font-weight: 700; margin-right: 2px; }
+.quote-mark.flash { outline: 3px solid #f59e0b; }
+#article-panel { max-height: 70vh; overflow-y: auto !important; overflow-wrap: anywhere; }
 #article-panel p { margin: 0 0 0.8em 0; line-height: 1.5; }
-#article-panel .para-no { color: #888; font-size: 0.8em; margin-right: 0.4em; }
+#article-panel .para-no { color: #52525b; font-size: 0.85em; margin-right: 0.4em; }
+.dark #article-panel .para-no { color: #d4d4d8; }
 .message { overflow-wrap: anywhere; }
+a.cite { text-decoration: none; font-weight: 600; padding: 0 3px; border-radius: 4px;
+         border: 1px solid currentColor; font-size: 0.85em; white-space: nowrap; }
+.abstained { color: #52525b; }
+.dark .abstained { color: #d4d4d8; }
+"""
+
+# Citation chips scroll the article panel (not the page) to their numbered mark and flash it.
+JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const chip = event.target.closest('a.cite');
+    if (!chip) return;
+    event.preventDefault();
+    const mark = document.getElementById(chip.getAttribute('href').slice(1));
+    const panel = document.getElementById('article-panel');
+    if (!mark || !panel) return;
+    panel.scrollTop += mark.getBoundingClientRect().top - panel.getBoundingClientRect().top
+                       - panel.clientHeight / 3;
+    mark.classList.add('flash');
+    setTimeout(() => mark.classList.remove('flash'), 1200);
+  });
+}
+"""
+
+# After an answer: the chat shows the start of the new answer, the panel its best quote;
+# only the two scrollable boxes move, so a phone does not jump down the page.
+SCROLL = """
+() => {
+  const messages = document.querySelectorAll('#chat .message');
+  const last = messages[messages.length - 1];
+  const box = last && last.closest('.bubble-wrap, [role=log], .chatbot, .wrapper');
+  if (last && box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+  const mark = document.getElementById('q1');
+  const panel = document.getElementById('article-panel');
+  if (mark && panel) panel.scrollTop += mark.getBoundingClientRect().top
+                                        - panel.getBoundingClientRect().top - panel.clientHeight / 3;
+}
 """
 
 
@@ -45,40 +88,50 @@ def _highlighted(text: str, span: tuple[int, int] | None) -> str:
             + md_escape(text[b:]))
 
 
-def _citation(quote) -> str:
-    parts = [quote.title, quote.section or None,
+def _citation(quote, with_title: bool) -> str:
+    parts = [quote.title if with_title else None, quote.section or None,
              f"paragraph {quote.paragraph}" if quote.paragraph else "title"]
     return md_escape(" · ".join(p for p in parts if p))
 
 
-def format_answer(answer: Answer) -> str:
-    """The reply as Markdown: the short answer, then the quotes with citations."""
-    lines = []
+def _chip(number: int) -> str:
+    return f"<a class='cite' href='#q{number}' title='Show it in the article'>[{number}]</a>"
+
+
+def format_answer(answer: Answer, several_articles: bool = False) -> str:
+    """The reply as Markdown: the answer with its short answer highlighted and a numbered
+    citation chip, then the other quotes; an abstention in its own grey style with the
+    closest passages folded away."""
+    interpreted = (f"\n\n*Interpreted as: {md_escape(answer.interpreted_as)}*"
+                   if answer.interpreted_as else "")
     if answer.abstained:
-        lines.append(f"**{md_escape(ABSTAIN_TEXT)}**")
+        lines = [f"<span class='abstained'>**{md_escape(ABSTAIN_TEXT)}**</span>{interpreted}"]
         if answer.quotes:
-            lines += ["", "Closest passages (not an answer):", ""]
-    else:
-        best = answer.quotes[0]
-        lines.append(_highlighted(best.text, best.answer_span))
-        lines += ["", "Sources:", ""]
-    if answer.interpreted_as:
-        lines.insert(1, f"\n*Interpreted as: {md_escape(answer.interpreted_as)}*")
-    for number, quote in enumerate(answer.quotes, 1):
-        lines.append(f"> {md_escape(quote.text)}")
-        lines.append(">")
-        lines.append(f"> — [{number}] *{_citation(quote)}*")
-        lines.append("")
+            lines += ["", "<details><summary>Closest passages (not an answer)</summary>", ""]
+            for number, quote in enumerate(answer.quotes, 1):
+                lines += [f"> {md_escape(quote.text)}", ">",
+                          f"> — {_chip(number)} *{_citation(quote, several_articles)}*", ""]
+            lines.append("</details>")
+        return "\n".join(lines).strip()
+    best = answer.quotes[0]
+    lines = [_highlighted(best.text, best.answer_span) + interpreted, "",
+             f"— {_chip(1)} *{_citation(best, several_articles)}*"]
+    if len(answer.quotes) > 1:
+        lines += ["", "Also in the article:", ""]
+        for number, quote in enumerate(answer.quotes[1:], 2):
+            lines += [f"> {md_escape(quote.text)}", ">",
+                      f"> — {_chip(number)} *{_citation(quote, several_articles)}*", ""]
     return "\n".join(lines).strip()
 
 
 def article_html(bot: Chatbot, doc: str | None, answer: Answer | None) -> str:
-    """The cleaned article(s) as escaped HTML, with the latest answer's quotes marked."""
+    """The cleaned article(s) as escaped HTML, the latest answer's quotes marked and numbered
+    as its citation chips (in grey when they are only the closest passages)."""
     docs = [bot.documents[doc]] if doc in bot.documents else list(bot.documents.values())
-    marks: dict[str, list[tuple[int, int]]] = {}
-    for quote in answer.quotes if answer else ():
-        marks.setdefault(quote.doc, []).append((quote.start, quote.end))
-    best = (answer.quotes[0].doc, answer.quotes[0].start) if answer and answer.quotes else None
+    marks: dict[str, list[tuple[int, int, int]]] = {}
+    for number, quote in enumerate(answer.quotes if answer else (), 1):
+        marks.setdefault(quote.doc, []).append((quote.start, quote.end, number))
+    kind = "quote-mark closest" if answer and answer.abstained else "quote-mark"
     out = []
     for document in docs:
         out.append(f"<h2>{html.escape(document.title)}</h2>")
@@ -95,23 +148,35 @@ def article_html(bot: Chatbot, doc: str | None, answer: Answer | None) -> str:
                 continue
             paragraph += 1
             out.append(f"<p><span class='para-no'>¶{paragraph}</span>"
-                       f"{_marked(document.text, start, end, marks.get(document.doc, []), best)}</p>")
+                       f"{_marked(document.text, start, end, marks.get(document.doc, []), kind)}</p>")
     return "\n".join(out)
 
 
-def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]],
-            best: tuple[str, int] | None) -> str:
+def _marked(text: str, start: int, end: int, spans: list[tuple[int, int, int]], kind: str) -> str:
     pieces, cursor = [], start
-    for a, b in sorted(spans):
+    for a, b, number in sorted(spans):
         a, b = max(a, start), min(b, end)
         if a >= b or a < cursor:
             continue
         pieces.append(html.escape(text[cursor:a]))
-        anchor = " id='best-quote'" if best and best[1] == a else ""
-        pieces.append(f"<mark class='quote-mark'{anchor}>{html.escape(text[a:b])}</mark>")
+        anchor = f" id='q{number}'" + (" data-best='1'" if number == 1 else "")
+        pieces.append(f"<mark class='{kind}'{anchor}><span class='mark-no'>{number}</span>"
+                      f"{html.escape(text[a:b])}</mark>")
         cursor = b
     pieces.append(html.escape(text[cursor:end]))
     return "".join(pieces)
+
+
+_STAGES = (("loading the sentence parser", 0.15, "parsing"), ("embedding", 0.5, "embedding"),
+           ("Index written", 1.0, "done"))
+
+
+def _stage(message: str) -> tuple[float | None, str]:
+    """A build's progress message as (fraction done, stage) for gr.Progress."""
+    for marker, fraction, stage in _STAGES:
+        if marker in message:
+            return fraction, stage
+    return None, message.strip()
 
 
 def _messages(history: object) -> list[dict]:
@@ -152,17 +217,26 @@ def build_app(bot: Chatbot):
 
     def loaded_note() -> str:
         titles = ", ".join(f"“{d.title}”" for d in bot.documents.values())
-        return f"## Ask the article\nLoaded: {md_escape(titles)}"
+        return f"# Ask the article\nLoaded: {md_escape(titles)}"
 
     def choices() -> list:
         return [ALL_ARTICLES] + [(d.title, d.doc) for d in bot.documents.values()]
 
-    def refresh():
-        """The page's view of the corpus, as it is now (articles may be added anywhere)."""
-        return (loaded_note(), gr.update(choices=choices(), visible=len(bot.documents) > 1),
-                article_html(bot, None, None))
+    def start(request: gr.Request):
+        """A page load: the corpus as it is now (articles may have been added anywhere since
+        the server started), and the question of a ?q= link answered."""
+        view = (loaded_note(), gr.update(choices=choices(), visible=len(bot.documents) > 1))
+        question = (request.query_params.get("q") or "") if request else ""
+        if not question.strip():
+            return *view, article_html(bot, None, None), [], []
+        history, _, panel, turns = respond(question, [], None, [])
+        return *view, panel, history, turns
 
-    def upload(path):
+    # Gradio passes the request to a parameter annotated gr.Request; with postponed
+    # annotations it sees only the string, so the real class is set here.
+    start.__annotations__["request"] = gr.Request
+
+    def upload(path, progress=gr.Progress(track_tqdm=True)):
         keep = (gr.update(),) * 4
         if not path:
             return *keep, ""
@@ -177,7 +251,8 @@ def build_app(bot: Chatbot):
                     copy.parent.rmdir()
             if result.status == SKIPPED:
                 return *keep, f"⚠️ {md_escape(copy.name)} was not added: {md_escape(result.reason)}"
-            bot.reload()
+            progress(0.05, desc="cleaning")
+            bot.reload(progress=lambda message: progress(*_stage(message)))
         except RagError as e:
             return *keep, f"⚠️ {md_escape(str(e))}"
         document = bot.document_from(result.target.name)
@@ -196,8 +271,10 @@ def build_app(bot: Chatbot):
         what = (f"added {copy.name} as article {document.doc}" if result.status == ADDED else
                 f"{copy.name} is already here as article {document.doc}")
         status = (f"✅ {md_escape(what)}. Questions now cover “{md_escape(document.title)}”; "
-                  f"its cleaned text is on the right.\n\n**What cleaning removed:**\n\n"
-                  + ("\n".join(removed) or "nothing"))
+                  "its cleaned text is on the right.")
+        if removed:
+            status += (f"\n\n<details><summary>Cleaning removed {len(removed)} bits of site "
+                       "chrome: show</summary>\n\n" + "\n".join(removed) + "\n\n</details>")
         return (loaded_note(), gr.update(choices=choices(), value=document.doc, visible=True),
                 article_html(bot, document.doc, None), gr.update(value=None), status)
 
@@ -213,7 +290,7 @@ def build_app(bot: Chatbot):
                         {"role": "assistant", "content": f"⚠️ {md_escape(str(e))}"}]
             return history, "", gr.update(), turns
         history += [{"role": "user", "content": shown},
-                    {"role": "assistant", "content": format_answer(answer)}]
+                    {"role": "assistant", "content": format_answer(answer, len(bot.documents) > 1)}]
         return history, "", article_html(bot, doc, answer), conversation.turns[-20:]
 
     def ask_api(question: str, doc: str = "") -> dict:
@@ -230,10 +307,12 @@ def build_app(bot: Chatbot):
             with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="chat", sanitize_html=True,
                                   render_markdown=True, buttons=["copy"], feedback_options=None,
+                                  autoscroll=False, show_label=False,
                                   placeholder="Ask a question about the article. Answers are "
                                               "quotes from it, with where they are.")
                 with gr.Row():
-                    box = gr.Textbox(placeholder="Ask a question…", show_label=False, scale=5,
+                    box = gr.Textbox(label="Your question", placeholder="Ask a question…",
+                                     show_label=False, scale=5,
                                      elem_id="question", max_lines=3, autofocus=True)
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80,
                                      elem_id="ask")
@@ -244,7 +323,10 @@ def build_app(bot: Chatbot):
                                              visible=len(bot.documents) > 1, scale=3,
                                              allow_custom_value=True)
                     clear = gr.Button("Clear", scale=1, min_width=80, elem_id="clear")
-                gr.Examples(example_questions(bot), inputs=box, label="Try")
+                with gr.Row(elem_id="examples"):
+                    gr.Markdown("Try:")
+                    examples = [gr.Button(q, size="sm", elem_classes="example")
+                                for q in example_questions(bot)]
                 limit = bot.settings.max_file_bytes // 1_000_000
                 with gr.Accordion(f"Add your own article (.txt, .md, .html; up to {limit} MB)",
                                   open=False):
@@ -255,16 +337,19 @@ def build_app(bot: Chatbot):
                 with gr.Accordion("The article (quotes marked)", open=True):
                     panel = gr.HTML(article_html(bot, None, None), elem_id="article-panel")
         outputs = [chat, box, panel, turns]
-        scroll = "() => document.querySelector('#best-quote')?.scrollIntoView({block: 'center'})"
         box.submit(respond, [box, chat, doc_choice, turns], outputs,
-                   api_visibility="private").then(None, js=scroll)
+                   api_visibility="private").then(None, js=SCROLL)
         send.click(respond, [box, chat, doc_choice, turns], outputs,
-                   api_visibility="private").then(None, js=scroll)
+                   api_visibility="private").then(None, js=SCROLL)
+        for button in examples:  # an example is asked at once
+            button.click(respond, [button, chat, doc_choice, turns], outputs,
+                         api_visibility="private").then(None, js=SCROLL)
         clear.click(lambda: ([], "", article_html(bot, None, None), []), None, outputs,
                     api_visibility="private")
         upload_box.upload(upload, upload_box, [note, doc_choice, panel, upload_box, upload_status],
                           api_visibility="private")
-        app.load(refresh, None, [note, doc_choice, panel], api_visibility="private")
+        app.load(start, None, [note, doc_choice, panel, chat, turns],
+                 api_visibility="private").then(None, js=SCROLL)
         doc_choice.change(lambda d: article_html(bot, None if d == ALL_ARTICLES else d, None),
                           doc_choice, panel, api_visibility="private")
         # The API's inputs are plain text and JSON, checked by our own code: a malformed
@@ -289,6 +374,6 @@ def launch(bot: Chatbot, host: str = "127.0.0.1", port: int = 7860, block: bool 
     bot.warm_up()
     app = build_app(bot)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=False,
-               show_error=False, theme=gr.themes.Soft(), css=CSS, footer_links=["api"],
+               show_error=False, theme=gr.themes.Soft(), css=CSS, js=JS, footer_links=["api"],
                max_file_size=bot.settings.max_file_bytes)
     return app

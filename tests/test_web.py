@@ -20,12 +20,12 @@ def free_port() -> int:
 def server(bot):
     import gradio as gr
 
-    from rag.web import CSS
+    from rag.web import CSS, JS
 
     app = build_app(bot)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               css=CSS, theme=gr.themes.Soft())
+               css=CSS, js=JS, theme=gr.themes.Soft())
     yield f"http://127.0.0.1:{port}/"
     app.close()
 
@@ -38,7 +38,8 @@ def test_markdown_escape_makes_html_and_links_inert():
 
 def test_abstention_reads_plainly(bot):
     reply = format_answer(bot.ask("What is the capital of Peru?"))
-    assert reply.startswith("**The article doesn") and "Closest passages" in reply
+    assert reply.startswith("<span class='abstained'>**The article doesn") and "Closest passages" in reply
+    assert "<details>" in reply  # the closest passages are folded away
 
 
 def test_gradio_client_api(server):
@@ -139,3 +140,97 @@ def test_browser_follow_up_shows_how_it_was_interpreted(page):
     assert "warned against taking" in reply
     reply = ask(page, "How many sea stars did volunteers count?")  # names its own subject
     assert "Interpreted as" not in reply and "4,812" in reply
+
+
+
+def test_one_article_citations_leave_out_the_headline(bot):
+    answer = bot.ask("Who is Betsy Cooper?", doc="zte-kerfuffle")
+    alone, several = format_answer(answer), format_answer(answer, several_articles=True)
+    assert "ZTE Kerfuffle" not in alone and "ZTE Kerfuffle" in several
+    assert alone.count("warned against taking") == 1  # the answer is not repeated as a source
+
+
+def _contrast(page, selector: str) -> float:
+    """WCAG contrast ratio between an element's text colour and its background."""
+    return page.evaluate("""(selector) => {
+      const el = document.querySelector(selector);
+      const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+      let node = el, bg = 'rgba(0, 0, 0, 0)';
+      while (node && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) {
+        bg = getComputedStyle(node).backgroundColor; node = node.parentElement; }
+      if (bg === 'rgba(0, 0, 0, 0)') bg = 'rgb(255, 255, 255)';
+      const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(bg))];
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    }""", selector)
+
+
+def clear(page) -> None:
+    page.click("#clear")
+    page.wait_for_function("document.querySelectorAll('#chat .message').length == 0",
+                           timeout=10000)
+
+
+@pytest.mark.browser
+def test_browser_citation_chips_scroll_the_panel_not_the_page(page):
+    clear(page)
+    reply = ask(page, "Who is Betsy Cooper?")
+    assert "[1]" in reply and "[2]" in reply
+    page.evaluate("document.getElementById('article-panel').scrollTop = 0")
+    before = page.evaluate("window.scrollY")
+    page.locator("#chat a.cite", has_text="[2]").last.click()
+    page.wait_for_function("document.getElementById('q2')?.classList.contains('flash')",
+                           timeout=5000)
+    assert page.evaluate("document.getElementById('article-panel').scrollTop") > 0
+    assert page.evaluate("window.scrollY") == before
+    assert page.locator("#article-panel mark#q2 .mark-no").inner_text() == "2"
+
+
+@pytest.mark.browser
+def test_browser_abstention_is_grey_and_folded(page):
+    reply = ask(page, "What is the capital of Peru?")
+    assert reply.startswith("The article doesn't say.")
+    details = page.locator("#chat .message").last.locator("details")
+    assert details.count() == 1 and details.get_attribute("open") is None
+    assert page.locator("#article-panel mark.closest").count() >= 1
+
+
+@pytest.mark.browser
+def test_browser_page_is_accessible(page):
+    assert page.locator("h1").inner_text() == "Ask the article"
+    assert page.get_by_label("Your question").count() >= 1
+    ask(page, "Who is Betsy Cooper?")
+    assert _contrast(page, "#article-panel .para-no") >= 4.5
+    assert _contrast(page, "#article-panel mark") >= 4.5
+
+
+@pytest.mark.browser
+def test_browser_dark_mode_marks_are_readable(page, server):
+    dark = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    dark.goto(server + "?__theme=dark")
+    dark.wait_for_selector("#question textarea", timeout=30000)
+    ask(dark, "Who is Betsy Cooper?")
+    assert _contrast(dark, "#article-panel mark") >= 4.5
+    assert _contrast(dark, "#article-panel .para-no") >= 4.5
+    dark.close()
+
+
+@pytest.mark.browser
+def test_browser_example_is_asked_on_click(page):
+    clear(page)
+    page.locator("#examples button.example").first.click()
+    page.wait_for_function("document.querySelectorAll('#chat .message').length >= 2",
+                           timeout=30000)
+
+
+@pytest.mark.browser
+def test_browser_link_with_a_question_answers_it(page, server):
+    linked = page.context.browser.new_page(viewport={"width": 390, "height": 844})
+    linked.goto(server + "?q=Who%20is%20Betsy%20Cooper%3F")
+    linked.wait_for_function("document.querySelectorAll('#chat .message').length >= 2",
+                             timeout=30000)
+    assert "cybersecurity researcher" in linked.locator("#chat .message").last.inner_text()
+    assert linked.evaluate("window.scrollY") == 0  # a phone is not scrolled down the page
+    linked.close()
