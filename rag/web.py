@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import logging
 import re
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from rag.answer import Answer
 from rag.chatbot import Chatbot
+from rag.conversation import Referent, Turn
 from rag.corpus import ADDED, SKIPPED, add_files
 from rag.errors import RagError
 
@@ -179,6 +183,40 @@ def _stage(message: str) -> tuple[float | None, str]:
     return None, message.strip()
 
 
+MAX_TURNS = 50  # kept per visitor (and in the browser's storage)
+
+
+def _restore(saved: object) -> tuple[list[dict], list[Turn], list[dict]]:
+    """The conversation a browser kept, or an empty one if it is missing or ill-shaped."""
+    try:
+        _, history, turns, answers = saved
+        restored = [Turn(t["question"], t["interpreted_as"],
+                         tuple(Referent(r["text"], r["label"]) for r in t["referents"]),
+                         t.get("topic", "")) for t in turns]
+        return _messages(history), restored[-MAX_TURNS:], [a for a in answers if isinstance(a, dict)]
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return [], [], []
+
+
+def conversation_markdown(answers: list[dict]) -> str:
+    """An exported conversation: each question, its answer, and the quotes with citations."""
+    lines = ["# Conversation", ""]
+    for number, answer in enumerate(answers, 1):
+        lines += [f"## {number}. {answer.get('question', '')}", ""]
+        if answer.get("interpreted_as"):
+            lines += [f"*Interpreted as: {answer['interpreted_as']}*", ""]
+        lines += [ABSTAIN_TEXT if answer.get("abstained") else answer.get("answer", ""), ""]
+        if answer.get("quotes"):
+            lines.append("Closest passages:" if answer.get("abstained") else "Quotes:")
+        for index, quote in enumerate(answer.get("quotes", []), 1):
+            where = " · ".join(str(p) for p in (quote.get("title"), quote.get("section"),
+                                                 f"paragraph {quote.get('paragraph')}") if p)
+            lines.append(f"{index}. “{quote.get('text', '')}” — {where}, "
+                         f"characters {quote.get('start')}–{quote.get('end')} of {quote.get('doc')}")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def _messages(history: object) -> list[dict]:
     """A chat history as sent by a browser or an API client, as messages with text content.
 
@@ -222,15 +260,17 @@ def build_app(bot: Chatbot):
     def choices() -> list:
         return [ALL_ARTICLES] + [(d.title, d.doc) for d in bot.documents.values()]
 
-    def start(request: gr.Request):
+    def start(saved, request: gr.Request):
         """A page load: the corpus as it is now (articles may have been added anywhere since
-        the server started), and the question of a ?q= link answered."""
+        the server started), the conversation this browser had, or the question of a ?q=
+        link answered."""
         view = (loaded_note(), gr.update(choices=choices(), visible=len(bot.documents) > 1))
         question = (request.query_params.get("q") or "") if request else ""
-        if not question.strip():
-            return *view, article_html(bot, None, None), [], []
-        history, _, panel, turns = respond(question, [], None, [])
-        return *view, panel, history, turns
+        if question.strip():
+            history, _, panel, turns, answers = respond(question, [], None, [], [])
+            return *view, panel, history, turns, answers
+        history, turns, answers = _restore(saved)
+        return *view, article_html(bot, None, None), history, turns, answers
 
     # Gradio passes the request to a parameter annotated gr.Request; with postponed
     # annotations it sees only the string, so the real class is set here.
@@ -278,7 +318,7 @@ def build_app(bot: Chatbot):
         return (loaded_note(), gr.update(choices=choices(), value=document.doc, visible=True),
                 article_html(bot, document.doc, None), gr.update(value=None), status)
 
-    def respond(message, history, doc_choice, turns):
+    def respond(message, history, doc_choice, turns, answers):
         history = _messages(history)
         doc = None if doc_choice in (None, "", ALL_ARTICLES) else doc_choice
         shown = md_escape(message if isinstance(message, str) else "")
@@ -288,10 +328,22 @@ def build_app(bot: Chatbot):
         except RagError as e:
             history += [{"role": "user", "content": shown},
                         {"role": "assistant", "content": f"⚠️ {md_escape(str(e))}"}]
-            return history, "", gr.update(), turns
+            return history, "", gr.update(), turns, answers
         history += [{"role": "user", "content": shown},
                     {"role": "assistant", "content": format_answer(answer, len(bot.documents) > 1)}]
-        return history, "", article_html(bot, doc, answer), conversation.turns[-20:]
+        answers = [*(answers if isinstance(answers, list) else []), answer.to_dict()][-MAX_TURNS:]
+        return (history, "", article_html(bot, doc, answer), conversation.turns[-MAX_TURNS:],
+                answers)
+
+    def export(answers):
+        """The conversation as Markdown and JSON files to download."""
+        folder = Path(tempfile.mkdtemp(dir=exports.name))
+        (folder / "conversation.json").write_text(
+            json.dumps(answers or [], ensure_ascii=False, indent=2), encoding="utf-8")
+        (folder / "conversation.md").write_text(conversation_markdown(answers or []),
+                                                encoding="utf-8")
+        return gr.update(value=[str(folder / "conversation.md"), str(folder / "conversation.json")],
+                         visible=True)
 
     def ask_api(question: str, doc: str = "") -> dict:
         """Answer one question; returns Answer.to_dict() (an 'error' key for bad input)."""
@@ -300,9 +352,14 @@ def build_app(bot: Chatbot):
         except RagError as e:
             return {"error": str(e)}
 
-    with gr.Blocks(title="Ask the article", fill_width=True) as app:
+    exports = tempfile.TemporaryDirectory(prefix="rag-exports-")  # removed with the app
+    # delete_cache: Gradio's copies of uploads and exports go after an hour.
+    with gr.Blocks(title="Ask the article", fill_width=True, delete_cache=(3600, 3600)) as app:
+        app.rag_exports = exports
         note = gr.Markdown(loaded_note(), elem_id="loaded-note")
         turns = gr.State([])  # this visitor's conversation (rag.conversation.Turn)
+        answers = gr.State([])  # and its answers, for the export
+        saved = gr.BrowserState(["", [], [], []], storage_key="rag-conversation")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="chat", sanitize_html=True,
@@ -323,6 +380,10 @@ def build_app(bot: Chatbot):
                                              visible=len(bot.documents) > 1, scale=3,
                                              allow_custom_value=True)
                     clear = gr.Button("Clear", scale=1, min_width=80, elem_id="clear")
+                    export_button = gr.Button("Export conversation", scale=1, min_width=80,
+                                              elem_id="export")
+                export_files = gr.File(label="Conversation (Markdown and JSON)",
+                                       file_count="multiple", visible=False, elem_id="export-files")
                 with gr.Row(elem_id="examples"):
                     gr.Markdown("Try:")
                     examples = [gr.Button(q, size="sm", elem_classes="example")
@@ -336,19 +397,23 @@ def build_app(bot: Chatbot):
             with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("The article (quotes marked)", open=True):
                     panel = gr.HTML(article_html(bot, None, None), elem_id="article-panel")
-        outputs = [chat, box, panel, turns]
-        box.submit(respond, [box, chat, doc_choice, turns], outputs,
-                   api_visibility="private").then(None, js=SCROLL)
-        send.click(respond, [box, chat, doc_choice, turns], outputs,
-                   api_visibility="private").then(None, js=SCROLL)
-        for button in examples:  # an example is asked at once
-            button.click(respond, [button, chat, doc_choice, turns], outputs,
-                         api_visibility="private").then(None, js=SCROLL)
-        clear.click(lambda: ([], "", article_html(bot, None, None), []), None, outputs,
-                    api_visibility="private")
+        outputs = [chat, box, panel, turns, answers]
+
+        def remember(history, turns, answers):
+            return ["", history, [asdict(t) for t in turns], answers]
+
+        for trigger, question in ((box.submit, box), (send.click, box),
+                                  *((b.click, b) for b in examples)):  # examples ask at once
+            trigger(respond, [question, chat, doc_choice, turns, answers], outputs,
+                    api_visibility="private").then(None, js=SCROLL).then(
+                remember, [chat, turns, answers], saved, api_visibility="private")
+        clear.click(lambda: ([], "", article_html(bot, None, None), [], [], ["", [], [], []],
+                             gr.update(value=None, visible=False)), None,
+                    [*outputs, saved, export_files], api_visibility="private")
+        export_button.click(export, answers, export_files, api_visibility="private")
         upload_box.upload(upload, upload_box, [note, doc_choice, panel, upload_box, upload_status],
                           api_visibility="private")
-        app.load(start, None, [note, doc_choice, panel, chat, turns],
+        app.load(start, saved, [note, doc_choice, panel, chat, turns, answers],
                  api_visibility="private").then(None, js=SCROLL)
         doc_choice.change(lambda d: article_html(bot, None if d == ALL_ARTICLES else d, None),
                           doc_choice, panel, api_visibility="private")
@@ -362,7 +427,8 @@ def build_app(bot: Chatbot):
         api_button = gr.Button(visible=False)
         api_button.click(ask_api, [api_in, api_doc], api_out, api_name="ask")
         api_chat = gr.Button(visible=False)
-        api_chat.click(respond, [api_in, api_history, api_doc, turns], outputs, api_name="chat")
+        api_chat.click(respond, [api_in, api_history, api_doc, turns, answers], outputs,
+                       api_name="chat")
     app.queue(default_concurrency_limit=8)
     return app
 

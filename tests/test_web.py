@@ -234,3 +234,32 @@ def test_browser_link_with_a_question_answers_it(page, server):
     assert "cybersecurity researcher" in linked.locator("#chat .message").last.inner_text()
     assert linked.evaluate("window.scrollY") == 0  # a phone is not scrolled down the page
     linked.close()
+
+
+@pytest.mark.browser
+def test_browser_conversation_survives_a_reload_and_exports(page, server):
+    visitor = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    visitor.goto(server)
+    visitor.wait_for_selector("#question textarea", timeout=30000)
+    ask(visitor, "Who is Betsy Cooper?")
+    visitor.wait_for_timeout(500)
+    visitor.reload()
+    visitor.wait_for_function("document.querySelectorAll('#chat .message').length >= 2",
+                              timeout=30000)
+    reply = ask(visitor, "What did she warn against?")  # the restored turns resolve "she"
+    assert "Interpreted as: What did Betsy Cooper warn against?" in reply
+    visitor.click("#export")
+    visitor.wait_for_selector("#export-files a", timeout=30000)
+    names = visitor.locator("#export-files").inner_text().replace("\n", "")
+    assert "conversation.md" in names and "conversation.json" in names
+    visitor.close()
+
+
+def test_exported_markdown_has_questions_answers_and_citations(bot):
+    from rag.web import conversation_markdown
+
+    answer = bot.ask("Who is Betsy Cooper?").to_dict()
+    text = conversation_markdown([answer, bot.ask("What is the capital of Peru?").to_dict()])
+    assert "## 1. Who is Betsy Cooper?" in text and answer["answer"] in text
+    assert "paragraph" in text and "characters" in text
+    assert "## 2. What is the capital of Peru?" in text and "The article doesn't say." in text
