@@ -173,6 +173,9 @@ def stale_reason(settings: Settings, manifest: dict | None = None) -> str | None
     gone = sorted(set(built) - set(current))
     if gone:
         return f"{gone[0]} was removed"
+    for doc, entry in manifest["documents"].items():
+        if fingerprint(clean_path(settings, doc), settings.max_file_bytes * 4) != entry["clean_sha256"]:
+            return f"clean/{doc}.txt is missing or was edited"
     return None
 
 
@@ -334,9 +337,11 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
             f"{sum(s.doc in fresh for s in sentences)} sentences of {len(fresh)} articles ...")
     chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors, show_bar)
     sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors, show_bar)
-    for doc, cleaned in cleaned_texts.items():
-        if doc in documents:
-            write_clean(settings.clean_dir, doc, cleaned)
+    for doc, document in documents.items():  # the text every quote's offsets point into
+        if doc in cleaned_texts:
+            write_clean(settings.clean_dir, doc, cleaned_texts[doc])
+        elif fingerprint(clean_path(settings, doc), settings.max_file_bytes * 4) != document.clean_sha256:
+            atomic_write(clean_path(settings, doc), document.text)
     manifest = {
         "format_version": FORMAT_VERSION,
         "params": _expected_params(settings),
@@ -476,6 +481,11 @@ def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def clean_path(settings: Settings, doc: str) -> Path:
+    """corpus/clean/<doc>.txt: the cleaned text that quotes' offsets point into."""
+    return settings.clean_dir / f"{doc}.txt"
+
+
 def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]) -> None:
     for path in settings.clean_dir.glob("*.txt"):
         if path.stem not in documents:
@@ -567,7 +577,6 @@ def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = Non
         log.warning("%s Rebuilding.", e)
         build_index(settings, force=True, encoder=encoder, splitter=splitter)
         index = load_index(settings.index_dir)
-    _restore_clean_files(settings, index)
     return index
 
 
@@ -607,22 +616,3 @@ def remove_document(settings: Settings, doc: str,
             raise CorpusError(f"Cannot remove {path}: {e.strerror or e}.") from None
     build_index(settings, progress=progress)
     return path
-
-
-def _restore_clean_files(settings: Settings, index: Index) -> None:
-    """clean/<doc>.txt must hold the text the offsets point into: rewrite it if it drifted."""
-    if not settings.corpus_dir.is_dir():
-        return
-    for document in index.documents.values():
-        path = settings.clean_dir / f"{document.doc}.txt"
-        try:
-            if path.read_text(encoding="utf-8") == document.text:
-                continue
-        except (OSError, UnicodeDecodeError):
-            pass
-        try:
-            settings.clean_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, document.text)
-        except OSError as e:
-            log.warning("Cannot restore %s (%s); quotes still come from the index.", path,
-                        e.strerror or e)

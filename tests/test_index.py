@@ -150,3 +150,17 @@ def test_duplicate_documents_are_indexed_once(fresh_corpus, encoder):
 def test_manifest_is_valid_json_listing_file_hashes(bot):
     manifest = json.loads((bot.index.path / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) == {"table.json", "chunks.faiss", "sentences.npy"}
+
+
+def test_loading_never_writes_and_edited_clean_text_is_rebuilt(fresh_corpus, encoder):
+    build_index(fresh_corpus, encoder=encoder)
+    clean = fresh_corpus.clean_dir / "zte-kerfuffle.txt"
+    before = clean.read_text(encoding="utf-8")
+    stamp = clean.stat().st_mtime_ns
+    Chatbot(fresh_corpus)  # an up-to-date index: loading reads only
+    assert clean.stat().st_mtime_ns == stamp
+    clean.write_text("edited by hand", encoding="utf-8")
+    assert stale_reason(fresh_corpus) == "clean/zte-kerfuffle.txt is missing or was edited"
+    report = build_index(fresh_corpus, encoder=encoder)
+    assert report.built and report.embedded_chunks == 0  # nothing re-embedded
+    assert clean.read_text(encoding="utf-8") == before
