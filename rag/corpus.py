@@ -11,7 +11,6 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from slugify import slugify
 
 from rag.clean import Cleaned, clean_html, clean_markdown, clean_text
 from rag.errors import ConfigError, CorpusError, IndexBusy, IndexWriteError
@@ -56,10 +56,11 @@ class Added:
 
 
 def doc_id(name: str) -> str:
-    """A safe document id from a file name: 'My Story (1).html' -> 'my-story-1'."""
+    """A safe document id from a file name, letters of any script kept readable:
+    'My Story (1).html' -> 'my-story-1', 'Café.txt' -> 'café', '贝茜.txt' -> '贝茜'."""
     stem = Path(name).name.rsplit(".", 1)[0] if "." in Path(name).name else Path(name).name
-    slug = re.sub(r"[^a-z0-9_]+", "-", stem.lower()).strip("-_")
-    return slug[:80] or "article"
+    slug = slugify(stem, allow_unicode=True, max_length=80, regex_pattern=r"[^\w-]+")
+    return slug.strip("-_") or "article"
 
 
 def assign_ids(names: list[str], previous: dict[str, str]) -> dict[str, str]:
@@ -135,10 +136,11 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
         if e.errno == errno.ELOOP:
             raise CorpusError(f"{path.name} is a symbolic link; add the file it points to.") from None
         raise CorpusError(f"Cannot read {path}: {e.strerror or e}.") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise CorpusError(f"{path.name} is not a regular file.")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise CorpusError(f"{path.name} is not a regular file.")
         if info.st_size > max_bytes:
             raise CorpusError(f"{path.name} is {info.st_size:,} bytes; the limit is {max_bytes:,}.")
         try:
