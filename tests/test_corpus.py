@@ -34,6 +34,6 @@ def test_reading_refuses_what_is_not_a_small_regular_file(tmp_path):
 
 
 def test_legacy_encoding_is_decoded_and_binary_refused():
-    assert decode("Caf\xe9 \x93quoted\x94".encode("cp1252"), "old.txt") == "Café “quoted”"
+    assert decode(b"Caf\xe9 \x93quoted\x94", "old.txt") == "Café “quoted”"
     with pytest.raises(CorpusError, match="binary"):
         decode(b"\x00\x01binary", "x.txt")
