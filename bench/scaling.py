@@ -5,7 +5,7 @@
 Search uses synthetic unit vectors in clusters (like real embeddings, which are far from
 uniform); embedding throughput is measured on real article text. Prints tables and writes
 bench/results/scaling.json. The project's rule (rag/index.py): exact search below
-APPROXIMATE_FROM chunks, IVF with sqrt(n) lists and nprobe 16 above.
+Settings.ivf_from_chunks chunks, IVF with sqrt(n) lists and Settings.ivf_nprobe above.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index import APPROXIMATE_FROM, make_faiss_index
+from rag import Settings
+from rag.index import make_faiss_index
 
 ROOT = Path(__file__).resolve().parent.parent
 DIM = 384
@@ -47,20 +48,15 @@ def search_table(sizes: list[int], queries: int) -> list[dict]:
         truth = [flat.search(q[i:i + 1], 10)[1][0] for i in range(queries)]
         row["flat_query_ms"] = (time.perf_counter() - started) / queries * 1000
         if n >= 10_000:
-            import rag.index as index_module
-
-            saved = index_module.APPROXIMATE_FROM
-            index_module.APPROXIMATE_FROM = 0  # force the approximate branch at every size
             started = time.perf_counter()
-            ivf = make_faiss_index(data)
+            ivf = make_faiss_index(data, ivf_from_chunks=0, ivf_nprobe=Settings().ivf_nprobe)
             row["ivf_build_s"] = time.perf_counter() - started
-            index_module.APPROXIMATE_FROM = saved
             started = time.perf_counter()
             found = [ivf.search(q[i:i + 1], 10)[1][0] for i in range(queries)]
             row["ivf_query_ms"] = (time.perf_counter() - started) / queries * 1000
             row["ivf_recall_at_10"] = float(np.mean([len(set(a) & set(b)) / 10
                                                      for a, b in zip(found, truth)]))
-        row["used"] = "flat" if n < APPROXIMATE_FROM else "ivf"
+        row["used"] = "flat" if n < Settings().ivf_from_chunks else "ivf"
         rows.append(row)
         print(json.dumps(row), flush=True)
         del data

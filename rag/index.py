@@ -79,7 +79,8 @@ class BuildReport:
 
 def _expected_params(settings: Settings) -> dict:
     return {"model": settings.model, "encoder": settings.build_encoder,
-            "chunk_tokens": settings.chunk_tokens,
+            "chunk_tokens": settings.chunk_tokens, "ivf_from_chunks": settings.ivf_from_chunks,
+            "ivf_nprobe": settings.ivf_nprobe,
             "chunk_overlap": settings.chunk_overlap, "cleaner_version": CLEANER_VERSION,
             "format_version": FORMAT_VERSION}
 
@@ -411,22 +412,20 @@ def _fill_vectors(encoder: Encoder | OnnxEncoder, documents: dict, items: list, 
     return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), len(todo)
 
 
-APPROXIMATE_FROM = 50_000  # chunks; below, exact search is fast enough (see bench/scaling.py)
-
-
-def make_faiss_index(vectors: np.ndarray):
-    """Exact inner-product search for small corpora, IVF (approximate) for large ones."""
+def make_faiss_index(vectors: np.ndarray, ivf_from_chunks: int, ivf_nprobe: int):
+    """Exact inner-product search below ivf_from_chunks chunks, IVF (approximate, sqrt(n)
+    lists, ivf_nprobe of them searched) from there (see bench/scaling.py)."""
     import faiss
 
     n, dim = vectors.shape
-    if n < APPROXIMATE_FROM:
+    if n < ivf_from_chunks:
         index = faiss.IndexFlatIP(dim)
     else:
         lists = int(np.sqrt(n))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
         sample = vectors[np.random.default_rng(0).choice(n, min(n, lists * 64), replace=False)]
         index.train(sample)
-        index.nprobe = 16
+        index.nprobe = ivf_nprobe
         index.make_direct_map()  # so that unchanged documents' vectors can be reused
     index.add(vectors)
     return index
@@ -444,7 +443,9 @@ def _write(index_dir: Path, manifest: dict, documents: dict[str, Document], chun
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        faiss.write_index(make_faiss_index(chunk_matrix), str(tmp / "chunks.faiss"))
+        faiss.write_index(make_faiss_index(chunk_matrix, manifest["params"]["ivf_from_chunks"],
+                                           manifest["params"]["ivf_nprobe"]),
+                          str(tmp / "chunks.faiss"))
         np.save(tmp / "sentences.npy", sentence_matrix)
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
                              for f in FILES}
@@ -517,8 +518,6 @@ def load_index(index_dir: Path) -> Index:
     try:
         table = json.loads((build / "table.json").read_text(encoding="utf-8"))
         chunk_index = faiss.read_index(str(build / "chunks.faiss"))
-        if isinstance(chunk_index, faiss.IndexIVF):
-            chunk_index.nprobe = max(chunk_index.nprobe, 16)
         sentence_vectors = np.load(build / "sentences.npy")
         documents = {d["doc"]: Document(**{**d, "headings": tuple(map(tuple, d["headings"]))})
                      for d in table["documents"]}

@@ -164,3 +164,16 @@ def test_loading_never_writes_and_edited_clean_text_is_rebuilt(fresh_corpus, enc
     report = build_index(fresh_corpus, encoder=encoder)
     assert report.built and report.embedded_chunks == 0  # nothing re-embedded
     assert clean.read_text(encoding="utf-8") == before
+
+
+def test_large_corpora_use_ivf_with_the_same_answers(fresh_corpus, encoder):
+    import dataclasses
+
+    import faiss
+
+    approximate = dataclasses.replace(fresh_corpus, ivf_from_chunks=1)
+    build_index(approximate, encoder=encoder)
+    bot = Chatbot(approximate)
+    assert isinstance(bot.index.chunk_index, faiss.IndexIVF)
+    assert bot.index.manifest["params"]["ivf_nprobe"] == 16
+    assert "Betsy Cooper, a cybersecurity researcher" in bot.ask("Who is Betsy Cooper?").answer
