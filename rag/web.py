@@ -184,6 +184,7 @@ def _stage(message: str) -> tuple[float | None, str]:
 
 
 MAX_TURNS = 50  # kept per visitor (and in the browser's storage)
+REFRESH_SECONDS = 20  # how often an open page checks for articles added elsewhere
 
 
 def _restore(saved: object) -> tuple[list[dict], list[Turn], list[dict]]:
@@ -360,6 +361,7 @@ def build_app(bot: Chatbot):
         turns = gr.State([])  # this visitor's conversation (rag.conversation.Turn)
         answers = gr.State([])  # and its answers, for the export
         saved = gr.BrowserState(["", [], [], []], storage_key="rag-conversation")
+        listed = gr.State(sorted(bot.documents))  # the articles this page lists
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="chat", sanitize_html=True,
@@ -415,6 +417,16 @@ def build_app(bot: Chatbot):
                           api_visibility="private")
         app.load(start, saved, [note, doc_choice, panel, chat, turns, answers],
                  api_visibility="private").then(None, js=SCROLL)
+
+        def follow_corpus(shown):
+            """Articles added or removed anywhere since this page listed them."""
+            now = sorted(bot.documents)
+            if now == shown:
+                return gr.update(), gr.update(), shown
+            return (loaded_note(), gr.update(choices=choices(), visible=len(now) > 1), now)
+
+        gr.Timer(REFRESH_SECONDS).tick(follow_corpus, listed, [note, doc_choice, listed],
+                                       api_visibility="private", show_progress="hidden")
         doc_choice.change(lambda d: article_html(bot, None if d == ALL_ARTICLES else d, None),
                           doc_choice, panel, api_visibility="private")
         # The API's inputs are plain text and JSON, checked by our own code: a malformed

@@ -157,3 +157,20 @@ def test_an_article_uploaded_elsewhere_shows_on_the_next_page_load(page, hostile
     chat = Client(url, verbose=False).predict("Who is the curator of the museum?", [], "museum",
                                               api_name="/chat")[0]
     assert "Omar Haddad" in str(chat[-1]["content"])
+
+
+
+@pytest.mark.browser
+def test_an_open_page_lists_an_article_added_elsewhere(page, hostile_site, tmp_path):
+    import rag.web
+
+    bot = hostile_site[0]
+    source = tmp_path / "lighthouse.txt"
+    source.write_text("Lighthouse Lamp Restored\n\nThe old lighthouse lamp was lit again on "
+                      "Sunday after a two-year restoration, the keeper, Ada Moss, said.\n",
+                      encoding="utf-8")
+    add_files([source], bot.settings.raw_dir, bot.settings.max_file_bytes)  # another visitor
+    bot.reload()
+    page.wait_for_function(
+        "document.querySelector('#loaded-note')?.innerText.includes('Lighthouse')",
+        timeout=(rag.web.REFRESH_SECONDS + 15) * 1000)
