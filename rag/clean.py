@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANER_VERSION = 5  # bump when the rules change: indexes built by older rules go stale
+CLEANER_VERSION = 6  # bump when the rules change: indexes built by older rules go stale
 
 TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
 
@@ -99,6 +99,7 @@ _NAV_SEPARATORS = re.compile(r"\s[|•·»›/]\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORD = re.compile(r"\w+")
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+_PROSE_WORDS = 40  # a paragraph longer than this is prose: only dense site-speak makes it chrome
 _UNWRAP_MIN = 40  # a hard-wrapped paragraph has lines this long or longer, bar the last,
 _UNWRAP_MAX = 100  # and no longer than this
 
@@ -108,9 +109,9 @@ def clean_text(raw: str) -> Cleaned:
     return _clean_paragraphs(_paragraphs(raw))
 
 
-def _clean_paragraphs(paragraphs: list[tuple[str, bool]], extra: tuple[Removed, ...] = ()
-                      ) -> Cleaned:
-    kinds, removed = _classify(paragraphs)
+def _clean_paragraphs(paragraphs: list[tuple[str, bool]], extra: tuple[Removed, ...] = (),
+                      reasons: list[str | None] | None = None) -> Cleaned:
+    kinds, removed = _classify(paragraphs, reasons)
     cleaned = _assemble(paragraphs, kinds, removed)
     return Cleaned(cleaned.title, cleaned.text, cleaned.blocks, extra + cleaned.removed)
 
@@ -142,31 +143,211 @@ def clean_markdown(markdown: str) -> Cleaned:
 
 
 def clean_html(html: str) -> Cleaned:
-    """Clean an HTML page: trafilatura finds the main text, then the paragraph rules apply."""
+    """Clean an HTML page: trafilatura finds the main text (with its default settings, which
+    keep more of the article than favor_precision), then only what is clearly site chrome
+    goes: lists and lines of links, "Most Read"/"Related"/"Latest" runs, teasers, contact and
+    social blocks, and the paragraph rules for short lines."""
     import lxml.etree
     import trafilatura  # import here: slow, and only HTML needs it
 
-    # XML output keeps headings apart and the text unescaped (Markdown output would add
-    # backslashes before brackets and stars, and quotes must stay verbatim).
+    # XML output keeps headings, lists and links apart and the text unescaped (Markdown output
+    # would add backslashes before brackets and stars, and quotes must stay verbatim).
     xml = trafilatura.extract(html, output_format="xml", include_comments=False,
-                              include_tables=False, include_images=False, include_links=False,
-                              include_formatting=True, favor_precision=True, deduplicate=False)
-    paragraphs: list[tuple[str, bool]] = []
+                              include_tables=True, include_images=False, include_links=True,
+                              include_formatting=True, deduplicate=False)
+    blocks: list[_HtmlBlock] = []
     if xml:
         main = lxml.etree.fromstring(xml.encode("utf-8")).find("main")
-        for element in main.iter("head", "p", "item", "quote") if main is not None else ():
-            if element.tag != "head" and element.getparent() is not None and \
-                    element.getparent().tag in ("item", "quote", "p"):
-                continue  # counted with its parent
-            text = " ".join("".join(element.itertext()).split())
-            if text:
-                paragraphs.append((text, element.tag == "head"))
+        blocks = _xml_blocks(main) if main is not None else []
+    page = _parse_html(html)
     meta = trafilatura.extract_metadata(html)
+    blocks = _with_article_body(blocks, page)
     title = " ".join((meta.title if meta and meta.title else "").split())
-    if title and not (paragraphs and paragraphs[0][0].startswith(title)):
-        paragraphs.insert(0, (title, False))
-    kept = _normalize(" ".join(p for p, _ in paragraphs))
-    return _clean_paragraphs(paragraphs, _outside_main_text(html, kept))
+    if title and not (blocks and blocks[0].text.startswith(title)):
+        blocks.insert(0, _HtmlBlock(title, False))
+    blocks = _with_standfirst(blocks, page, meta.description if meta else None)
+    reasons = _html_chrome(blocks)
+    paragraphs = [(b.text, b.head) for b in blocks]
+    kept = _normalize(" ".join(b.text for b in blocks))
+    return _clean_paragraphs(paragraphs, _outside_main_text(page, kept), reasons)
+
+
+@dataclass(frozen=True)
+class _HtmlBlock:
+    text: str
+    head: bool
+    links: float = 0.0  # share of the text inside links
+    group: int | None = None  # blocks of one list or table share a group
+    numbered: bool = False  # an item of a numbered list
+
+
+_XML_BLOCKS = ("head", "p", "item", "quote", "row", "code")
+
+
+def _xml_text(element) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        parts.append(" " if child.tag == "lb" else _xml_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _xml_blocks(main) -> list[_HtmlBlock]:
+    out: list[_HtmlBlock] = []
+    for element in main.iter(*_XML_BLOCKS):
+        if any(a.tag in _XML_BLOCKS for a in element.iterancestors()):
+            continue  # counted with its parent
+        text = " ".join(_xml_text(element).split())
+        if not text:
+            continue
+        link_chars = sum(len("".join(_xml_text(r).split())) for r in element.iter("ref")
+                         if not any(a.tag == "ref" for a in r.iterancestors()))
+        parent = element.getparent()
+        group = id(parent) if element.tag in ("item", "row") and parent is not None else None
+        numbered = element.tag == "item" and parent is not None and parent.get("rend") == "ol"
+        out.append(_HtmlBlock(text, element.tag == "head",
+                              min(1.0, link_chars / max(len("".join(text.split())), 1)),
+                              group, numbered))
+    return out
+
+
+def _parse_html(html: str):
+    import lxml.etree
+    import lxml.html
+
+    try:
+        return lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
+def _with_article_body(blocks: list[_HtmlBlock], page) -> list[_HtmlBlock]:
+    """Some pages render the article with scripts and ship its text only as structured data
+    (JSON-LD articleBody): use that when the extraction holds much less of it."""
+    import json
+
+    if page is None:
+        return blocks
+    found = _normalize(" ".join(b.text for b in blocks))
+    for script in page.iter("script"):
+        if script.get("type") != "application/ld+json" or "articleBody" not in (script.text or ""):
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        for item in data if isinstance(data, list) else data.get("@graph", [data]):
+            body = item.get("articleBody") if isinstance(item, dict) else None
+            if isinstance(body, str) and "<" not in body and \
+                    len(_WORD.findall(body)) >= 100 and len(found) < 0.5 * len(_normalize(body)):
+                keep = [b for b in blocks if b.head or _normalize(b.text) not in _normalize(body)]
+                heads = [b for b in keep if b.head][:1]
+                rest = [b for b in keep if b not in heads]
+                return heads + [_HtmlBlock(" ".join(line.split()), False)
+                                for line in body.split("\n") if line.strip()] + rest
+    return blocks
+
+
+def _with_standfirst(blocks: list[_HtmlBlock], page, description: str | None
+                     ) -> list[_HtmlBlock]:
+    """The standfirst under the headline is often outside the extracted body; it is on the
+    page and in the page's description: put it back after the title."""
+    if page is None or not description or not blocks:
+        return blocks
+    target = _normalize(description)
+    if len(target.split()) < 8 or target in _normalize(" ".join(b.text for b in blocks)):
+        return blocks
+    body = page.find("body")
+    for element in body.iter("p", "h2", "h3", "div") if body is not None else ():
+        text = " ".join(element.text_content().split())
+        if _normalize(text) != target:  # or the element's own text, before its children
+            text = " ".join((element.text or "").split())
+        if _normalize(text) == target:
+            return blocks[:1] + [_HtmlBlock(text, False)] + blocks[1:]
+    return blocks
+
+
+_SECTION_LABEL = re.compile(
+    r"^(related( [\w-]+){0,2}|more (from|on|in|stories|news|articles|videos)\b.*|"
+    r"(the )?most (read|popular|viewed|shared|commented|recent)\b.*|(the )?latest( [\w-]+){0,2}|"
+    r"recent (posts|articles|stories|news|comments)|popular( [\w-]+)?|trending( [\w-]+)?|"
+    r"recommended( [\w-]+){0,2}|(you )?(may|might) also (like|enjoy)|read (more|next|also)|"
+    r"also read|see also|top (stories|news|picks)|editor'?s'? picks?|don'?t miss|"
+    r"what to read next|further reading|other (stories|articles|news)|in other news)"
+    r"\s*[:|\-–—»›]?$", re.I)
+_TEASER = re.compile(r"^[A-Z0-9][A-Z0-9 ,'’&!?-]{2,40}:\s+\S")
+_PHONE = re.compile(r"(\+?\d[\d ().-]{6,}\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_HANDLE = re.compile(r"(?<![\w@])@\w{2,}")
+_SOCIAL = re.compile(r"\b(twitter|facebook|instagram|linkedin|youtube|tiktok|threads)\b", re.I)
+_SITE_SPEAK = re.compile(
+    r"\b(contact|call|email|reach|write to) us\b|\bfollow (us|[\w@]+( \w+)?) on\b|"
+    r"\bdownload (the|our) .{0,40}\bapps?\b|\bsubscribe (now|today)\b|\bsign up to get\b|"
+    r"\bwe (want|would like|'d like) to hear\b|\bcomments are moderated\b|"
+    r"\bcopyrighted property\b|\bwritten permission\b|\bcontains (affiliate )?(links|references)"
+    r"\b|\bwe (may )?(earn|receive) (a )?commission\b", re.I)
+
+
+def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
+    """A reason per block that is site chrome by its shape, else None (the paragraph rules
+    still apply). Body prose (long, few links) is never chrome here."""
+    reasons: list[str | None] = [None] * len(blocks)
+    words = [len(_WORD.findall(b.text)) for b in blocks]
+    groups: dict[int, list[int]] = {}
+    for i, b in enumerate(blocks):
+        if b.group is not None:
+            groups.setdefault(b.group, []).append(i)
+    for members in groups.values():
+        # Headlines do not end with a full stop; a list of references or steps does.
+        linked = sum(blocks[i].links >= 0.6 and not blocks[i].text.endswith(".")
+                     for i in members)
+        if linked >= 0.6 * len(members) and sum(words[i] for i in members) <= 15 * len(members):
+            for i in members:
+                reasons[i] = "list of links"
+    i = 0
+    while i < len(blocks):
+        b, n = blocks[i], words[i]
+        if n <= 7 and _SECTION_LABEL.match(b.text):
+            reasons[i] = "related-links block"
+            j = i + 1
+            while j < len(blocks) and (blocks[j].group is not None and
+                                       blocks[j].group == blocks[i + 1].group or
+                                       blocks[j].links >= 0.5 or
+                                       (words[j] <= 15 and not blocks[j].head and
+                                        not _SENTENCE_END.search(blocks[j].text))):
+                reasons[j] = "related-links block"
+                j += 1
+            i = j
+            continue
+        if reasons[i] is None:
+            reasons[i] = _html_block_reason(b, n)
+        i += 1
+    # Numbered headlines outside a list: "1 Headline", "2 Headline", "3 Headline" ...
+    for start in range(len(blocks)):
+        run = start
+        while run < len(blocks) and words[run] <= 20 and re.match(
+                rf"{run - start + 1}\b", blocks[run].text) and \
+                not _SENTENCE_END.search(blocks[run].text):
+            run += 1
+        if run - start >= 3:
+            for k in range(start, run):
+                reasons[k] = reasons[k] or "numbered headline list"
+    return reasons
+
+
+def _html_block_reason(b: _HtmlBlock, n: int) -> str | None:
+    if n <= 15 and b.links >= 0.8:
+        return "line of links"
+    if n <= 20 and _TEASER.match(b.text) and (b.links >= 0.5 or not b.text.endswith(".")):
+        return "teaser for another story"
+    if n <= 60 and (_PHONE.search(b.text) or _EMAIL.search(b.text)) and (
+            _SITE_SPEAK.search(b.text) or (_PHONE.search(b.text) and _EMAIL.search(b.text))):
+        return "contact or phone block"
+    if _HANDLE.search(b.text) and (n <= 12 or (n <= 40 and _SOCIAL.search(b.text))):
+        return "social media handles"
+    if n <= 60 and _SITE_SPEAK.search(b.text):
+        return "the site talking about itself"
+    return None
 
 
 _BLOCK_TAGS = ("p", "li", "nav", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "button",
@@ -174,13 +355,9 @@ _BLOCK_TAGS = ("p", "li", "nav", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "
                "blockquote", "div", "span", "a", "script", "style")
 
 
-def _outside_main_text(html: str, kept_norm: str) -> tuple[Removed, ...]:
+def _outside_main_text(root, kept_norm: str) -> tuple[Removed, ...]:
     """The page's text blocks that the extractor left out, for the cleaning report."""
-    import lxml.html
-
-    try:
-        root = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    if root is None:
         return ()
     out: list[Removed] = []
     seen: set[str] = set()
@@ -233,6 +410,10 @@ def _chrome_reason(paragraph: str) -> str | None:
         return "no words"
     if _BUTTON.match(paragraph):
         return "button or menu label"
+    if len(words) > _PROSE_WORDS:
+        # Body prose is not dropped because a word matched; a long notice about cookies and
+        # privacy speaks of them again and again.
+        return "cookie or privacy notice" if len(_CONSENT.findall(paragraph)) >= 2 else None
     for pattern, reason in _PATTERNS:
         if pattern.search(paragraph):
             return reason
@@ -243,15 +424,19 @@ def _chrome_reason(paragraph: str) -> str | None:
     return None
 
 
-def _classify(paragraphs: list[tuple[str, bool]]) -> tuple[list[str | None], list[tuple[int, str]]]:
-    """Return a kind per paragraph (None: removed) and (index, reason) for each removal."""
-    reasons = [_chrome_reason(p) for p, _ in paragraphs]
+def _classify(paragraphs: list[tuple[str, bool]], found: list[str | None] | None = None
+              ) -> tuple[list[str | None], list[tuple[int, str]]]:
+    """Return a kind per paragraph (None: removed) and (index, reason) for each removal;
+    found: reasons already known (HTML chrome by its shape; the extractor has cut the page's
+    footer, so a short line after the last chrome is kept)."""
+    reasons = [(found[i] if found else None) or _chrome_reason(p)
+               for i, (p, _) in enumerate(paragraphs)]
     n = len(paragraphs)
     # The page's banner or footer after the article: from the earliest chrome paragraph on,
     # everything is chrome except short labels ("Sale of Personal Data"), so cut it whole.
     cut = n
     for i in range(n - 1, -1, -1):
-        if reasons[i] is None and not _is_label(paragraphs[i][0]):
+        if reasons[i] is None and (found is not None or not _is_label(paragraphs[i][0])):
             break
         if reasons[i] is not None:
             cut = i
