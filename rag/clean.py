@@ -154,7 +154,7 @@ def clean_html(html: str) -> Cleaned:
     # would add backslashes before brackets and stars, and quotes must stay verbatim).
     xml = trafilatura.extract(html, output_format="xml", include_comments=False,
                               include_tables=True, include_images=False, include_links=True,
-                              include_formatting=True, deduplicate=False)
+                              include_formatting=False, deduplicate=False)
     blocks: list[_HtmlBlock] = []
     if xml:
         main = lxml.etree.fromstring(xml.encode("utf-8")).find("main")
