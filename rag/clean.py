@@ -152,13 +152,10 @@ def clean_html(html: str) -> Cleaned:
 
     # XML output keeps headings, lists and links apart and the text unescaped (Markdown output
     # would add backslashes before brackets and stars, and quotes must stay verbatim).
-    xml = trafilatura.extract(html, output_format="xml", include_comments=False,
-                              include_tables=True, include_images=False, include_links=True,
-                              include_formatting=False, deduplicate=False)
-    blocks: list[_HtmlBlock] = []
-    if xml:
-        main = lxml.etree.fromstring(xml.encode("utf-8")).find("main")
-        blocks = _xml_blocks(main) if main is not None else []
+    blocks = _extract(html, no_fallback=False)
+    # trafilatura sometimes prefers a fallback extractor's (shorter) text: its own extractor's
+    # prose paragraphs that the chosen text lacks are put back in place.
+    blocks = _merge_prose(blocks, _extract(html, no_fallback=True))
     page = _parse_html(html)
     meta = trafilatura.extract_metadata(html)
     blocks = _with_article_body(blocks, page)
@@ -170,6 +167,37 @@ def clean_html(html: str) -> Cleaned:
     paragraphs = [(b.text, b.head) for b in blocks]
     kept = _normalize(" ".join(b.text for b in blocks))
     return _clean_paragraphs(paragraphs, _outside_main_text(page, kept), reasons)
+
+
+def _extract(html: str, no_fallback: bool) -> list[_HtmlBlock]:
+    import lxml.etree
+    import trafilatura
+
+    xml = trafilatura.extract(html, output_format="xml", include_comments=False,
+                              include_tables=True, include_images=False, include_links=True,
+                              include_formatting=False, deduplicate=False,
+                              no_fallback=no_fallback)
+    main = lxml.etree.fromstring(xml.encode("utf-8")).find("main") if xml else None
+    return _xml_blocks(main) if main is not None else []
+
+
+def _merge_prose(blocks: list[_HtmlBlock], other: list[_HtmlBlock]) -> list[_HtmlBlock]:
+    import difflib
+
+    have = _normalize(" ".join(b.text for b in blocks))
+    matcher = difflib.SequenceMatcher(None, [_normalize(b.text) for b in blocks],
+                                      [_normalize(b.text) for b in other], autojunk=False)
+    out: list[_HtmlBlock] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        out += blocks[i1:i2]
+        if tag in ("insert", "replace"):
+            out += [b for b in other[j1:j2] if _is_prose(b) and _normalize(b.text) not in have]
+    return out
+
+
+def _is_prose(b: _HtmlBlock) -> bool:
+    return (not b.head and b.links < 0.5 and len(_WORD.findall(b.text)) >= 6
+            and bool(_SENTENCE_END.search(b.text)))
 
 
 @dataclass(frozen=True)
