@@ -159,11 +159,14 @@ def clean_html(html: str) -> Cleaned:
     page = _parse_html(html)
     meta = trafilatura.extract_metadata(html)
     blocks = _with_article_body(blocks, page)
-    title = " ".join((meta.title if meta and meta.title else "").split())
-    if title and not (blocks and blocks[0].text.startswith(title)):
-        blocks.insert(0, _HtmlBlock(title, False))
-    blocks = _with_standfirst(blocks, page, meta.description if meta else None)
     reasons = _html_chrome(blocks)
+    first = next((i for i, r in enumerate(reasons) if r is None), len(blocks))
+    title = " ".join((meta.title if meta and meta.title else "").split())
+    if title and not (first < len(blocks) and blocks[first].text.startswith(title)):
+        blocks.insert(first, _HtmlBlock(title, False))
+        reasons.insert(first, None)
+    blocks, reasons = _with_standfirst(blocks, reasons, first, page,
+                                       meta.description if meta else None)
     paragraphs = [(b.text, b.head) for b in blocks]
     kept = _normalize(" ".join(b.text for b in blocks))
     return _clean_paragraphs(paragraphs, _outside_main_text(page, kept), reasons)
@@ -276,23 +279,24 @@ def _with_article_body(blocks: list[_HtmlBlock], page) -> list[_HtmlBlock]:
     return blocks
 
 
-def _with_standfirst(blocks: list[_HtmlBlock], page, description: str | None
-                     ) -> list[_HtmlBlock]:
+def _with_standfirst(blocks: list[_HtmlBlock], reasons: list[str | None], title: int, page,
+                     description: str | None) -> tuple[list[_HtmlBlock], list[str | None]]:
     """The standfirst under the headline is often outside the extracted body; it is on the
     page and in the page's description: put it back after the title."""
-    if page is None or not description or not blocks:
-        return blocks
+    if page is None or not description or title >= len(blocks):
+        return blocks, reasons
     target = _normalize(description)
     if len(target.split()) < 8 or target in _normalize(" ".join(b.text for b in blocks)):
-        return blocks
+        return blocks, reasons
     body = page.find("body")
     for element in body.iter("p", "h2", "h3", "div") if body is not None else ():
         text = " ".join(element.text_content().split())
         if _normalize(text) != target:  # or the element's own text, before its children
             text = " ".join((element.text or "").split())
         if _normalize(text) == target:
-            return blocks[:1] + [_HtmlBlock(text, False)] + blocks[1:]
-    return blocks
+            return (blocks[:title + 1] + [_HtmlBlock(text, False)] + blocks[title + 1:],
+                    reasons[:title + 1] + [None] + reasons[title + 1:])
+    return blocks, reasons
 
 
 _SECTION_LABEL = re.compile(
@@ -303,6 +307,7 @@ _SECTION_LABEL = re.compile(
     r"also read|see also|top (stories|news|picks)|editor'?s'? picks?|don'?t miss|"
     r"what to read next|further reading|other (stories|articles|news)|in other news)"
     r"\s*[:|\-–—»›]?$", re.I)
+_LINK_LINE_WORDS = 4  # a lone link line this short is a menu entry or a label
 _TEASER = re.compile(r"^[A-Z0-9][A-Z0-9 ,'’&!?-]{2,40}:\s+\S")
 _PHONE = re.compile(r"(\+?\d[\d ().-]{6,}\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -313,7 +318,11 @@ _SITE_SPEAK = re.compile(
     r"\bdownload (the|our) .{0,40}\bapps?\b|\bsubscribe (now|today)\b|\bsign up to get\b|"
     r"\bwe (want|would like|'d like) to hear\b|\bcomments are moderated\b|"
     r"\bcopyrighted property\b|\bwritten permission\b|\bcontains (affiliate )?(links|references)"
-    r"\b|\bwe (may )?(earn|receive) (a )?commission\b", re.I)
+    r"\b|\bwe (may )?(earn|receive) (a )?commission\b|\bsign up (here|now|today)\b|"
+    r"\bwe need your (help|support)\b|\bsupport (us|our journalism)\b", re.I)
+_META_LINE = re.compile(r"\b(last (modified|updated)|release date|news date|date posted|"
+                        r"categor(y|ies)|tags|filed under|posted in)\s*:|"
+                        r"^[\w-]+(\.[\w-]+)*\.(com|net|org|co\.\w\w|info|news)$", re.I)
 
 
 def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
@@ -350,6 +359,14 @@ def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
         if reasons[i] is None:
             reasons[i] = _html_block_reason(b, n)
         i += 1
+    # Lines that are all link (headlines of other stories): in a run, or a short one; a lone
+    # link line amid prose may be the article's own "read the whole thing".
+    linky = [reasons[i] is None and b.group is None and b.links >= 0.8 and words[i] <= 40 and
+             not b.text.endswith(".") for i, b in enumerate(blocks)]
+    for i, b in enumerate(blocks):
+        if linky[i] and (words[i] <= _LINK_LINE_WORDS or (i > 0 and linky[i - 1]) or
+                         (i + 1 < len(blocks) and linky[i + 1])):
+            reasons[i] = "line of links"
     # Numbered headlines outside a list: "1 Headline", "2 Headline", "3 Headline" ...
     for start in range(len(blocks)):
         run = start
@@ -364,8 +381,6 @@ def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
 
 
 def _html_block_reason(b: _HtmlBlock, n: int) -> str | None:
-    if n <= 15 and b.links >= 0.8:
-        return "line of links"
     if n <= 20 and _TEASER.match(b.text) and (b.links >= 0.5 or not b.text.endswith(".")):
         return "teaser for another story"
     if n <= 60 and (_PHONE.search(b.text) or _EMAIL.search(b.text)) and (
@@ -375,6 +390,8 @@ def _html_block_reason(b: _HtmlBlock, n: int) -> str | None:
         return "social media handles"
     if n <= 60 and _SITE_SPEAK.search(b.text):
         return "the site talking about itself"
+    if n <= 15 and _META_LINE.search(b.text):
+        return "byline or dateline"
     return None
 
 
