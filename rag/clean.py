@@ -80,7 +80,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(related( stories| articles| coverage| content)?|read more|read next|"
                 r"more from [\w ]+|recommended( for you)?|see also|you may also like|"
                 r"you might also like|most (popular|read)|trending( now)?|also read|"
-                r"further reading|more on this story)\b\s*[:|\-–—]?", re.I), "related-links line"),
+                r"further reading|more on this story)\b\s*([:|\-–—]|$)", re.I), "related-links line"),
     (re.compile(r"^(tags|topics|filed under|categories|category|keywords)\s*:", re.I), "tag list"),
     (re.compile(r"^(by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
                 r"(\s*(,|and|&)\s*[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3})*\s*$|"
@@ -218,7 +218,10 @@ _XML_BLOCKS = ("head", "p", "item", "quote", "row", "code")
 def _xml_text(element) -> str:
     parts = [element.text or ""]
     for child in element:
-        parts.append(" " if child.tag == "lb" else _xml_text(child))
+        # a line break or a new cell, item or paragraph separates words
+        apart = child.tag in ("lb", "cell", "item", "p", "head", "list", "row", "quote")
+        parts.append(" " if child.tag == "lb" else
+                     f" {_xml_text(child)} " if apart else _xml_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
 
@@ -267,7 +270,9 @@ def _with_article_body(blocks: list[_HtmlBlock], page) -> list[_HtmlBlock]:
             data = json.loads(script.text)
         except ValueError:
             continue
-        for item in data if isinstance(data, list) else data.get("@graph", [data]):
+        items = data if isinstance(data, list) else \
+            data.get("@graph", [data]) if isinstance(data, dict) else []
+        for item in items if isinstance(items, list) else []:
             body = item.get("articleBody") if isinstance(item, dict) else None
             if isinstance(body, str) and "<" not in body and \
                     len(_WORD.findall(body)) >= 100 and len(found) < 0.5 * len(_normalize(body)):
@@ -300,10 +305,13 @@ def _with_standfirst(blocks: list[_HtmlBlock], reasons: list[str | None], title:
 
 
 _SECTION_LABEL = re.compile(
-    r"^(related( [\w-]+){0,2}|more (from|on|in|stories|news|articles|videos)\b.*|"
-    r"(the )?most (read|popular|viewed|shared|commented|recent)\b.*|(the )?latest( [\w-]+){0,2}|"
-    r"recent (posts|articles|stories|news|comments)|popular( [\w-]+)?|trending( [\w-]+)?|"
-    r"recommended( [\w-]+){0,2}|(you )?(may|might) also (like|enjoy)|read (more|next|also)|"
+    r"^(related( (posts|stories|articles|coverage|content|links|news|topics|reading))?|"
+    r"more (from|on|in|stories|news|articles|videos)\b.*|"
+    r"(the )?most (read|popular|viewed|shared|commented|recent)\b.*|"
+    r"(the )?latest( (news|stories|posts|articles|headlines|videos)| from\b.*)?|"
+    r"recent (posts|articles|stories|news|comments)|popular( (posts|stories|articles|now))?|"
+    r"trending( (now|stories|articles|news))?|recommended( (for you|stories|articles|reading))?|"
+    r"(you )?(may|might) also (like|enjoy)|read (more|next|also)|"
     r"also read|see also|top (stories|news|picks)|editor'?s'? picks?|don'?t miss|"
     r"what to read next|further reading|other (stories|articles|news)|in other news)"
     r"\s*[:|\-–—»›]?$", re.I)
