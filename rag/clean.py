@@ -147,11 +147,8 @@ def clean_html(html: str) -> Cleaned:
     keep more of the article than favor_precision), then only what is clearly site chrome
     goes: lists and lines of links, "Most Read"/"Related"/"Latest" runs, teasers, contact and
     social blocks, and the paragraph rules for short lines."""
-    import lxml.etree
     import trafilatura  # import here: slow, and only HTML needs it
 
-    # XML output keeps headings, lists and links apart and the text unescaped (Markdown output
-    # would add backslashes before brackets and stars, and quotes must stay verbatim).
     blocks = _extract(html, no_fallback=False)
     # trafilatura sometimes prefers a fallback extractor's (shorter) text: its own extractor's
     # prose paragraphs that the chosen text lacks are put back in place.
@@ -176,6 +173,8 @@ def _extract(html: str, no_fallback: bool) -> list[_HtmlBlock]:
     import lxml.etree
     import trafilatura
 
+    # XML output keeps headings, lists and links apart and the text unescaped (Markdown output
+    # would add backslashes before brackets and stars, and quotes must stay verbatim).
     xml = trafilatura.extract(html, output_format="xml", include_comments=False,
                               include_tables=True, include_images=False, include_links=True,
                               include_formatting=False, deduplicate=False,
@@ -209,7 +208,6 @@ class _HtmlBlock:
     head: bool
     links: float = 0.0  # share of the text inside links
     group: int | None = None  # blocks of one list or table share a group
-    numbered: bool = False  # an item of a numbered list
 
 
 _XML_BLOCKS = ("head", "p", "item", "quote", "row", "code")
@@ -238,10 +236,8 @@ def _xml_blocks(main) -> list[_HtmlBlock]:
                          if not any(a.tag == "ref" for a in r.iterancestors()))
         parent = element.getparent()
         group = id(parent) if element.tag in ("item", "row") and parent is not None else None
-        numbered = element.tag == "item" and parent is not None and parent.get("rend") == "ol"
         out.append(_HtmlBlock(text, element.tag == "head",
-                              min(1.0, link_chars / max(len("".join(text.split())), 1)),
-                              group, numbered))
+                              min(1.0, link_chars / max(len("".join(text.split())), 1)), group))
     return out
 
 
@@ -274,9 +270,9 @@ def _with_article_body(blocks: list[_HtmlBlock], page) -> list[_HtmlBlock]:
             data.get("@graph", [data]) if isinstance(data, dict) else []
         for item in items if isinstance(items, list) else []:
             body = item.get("articleBody") if isinstance(item, dict) else None
-            if isinstance(body, str) and "<" not in body and \
-                    len(_WORD.findall(body)) >= 100 and len(found) < 0.5 * len(_normalize(body)):
-                keep = [b for b in blocks if b.head or _normalize(b.text) not in _normalize(body)]
+            norm = _normalize(body) if isinstance(body, str) and "<" not in body else ""
+            if len(norm.split()) >= 100 and len(found) < 0.5 * len(norm):
+                keep = [b for b in blocks if b.head or _normalize(b.text) not in norm]
                 heads = [b for b in keep if b.head][:1]
                 rest = [b for b in keep if b not in heads]
                 return heads + [_HtmlBlock(" ".join(line.split()), False)
@@ -295,9 +291,9 @@ def _with_standfirst(blocks: list[_HtmlBlock], reasons: list[str | None], title:
         return blocks, reasons
     body = page.find("body")
     for element in body.iter("p", "h2", "h3", "div") if body is not None else ():
-        text = " ".join(element.text_content().split())
-        if _normalize(text) != target:  # or the element's own text, before its children
-            text = " ".join((element.text or "").split())
+        text = " ".join((element.text or "").split())  # its own text, before its children
+        if _normalize(text) != target and element.tag != "div":
+            text = " ".join(element.text_content().split())
         if _normalize(text) == target:
             return (blocks[:title + 1] + [_HtmlBlock(text, False)] + blocks[title + 1:],
                     reasons[:title + 1] + [None] + reasons[title + 1:])
