@@ -491,7 +491,7 @@ def _classify(paragraphs: list[tuple[str, bool]], found: list[str | None] | None
             cut = i
     removed: list[tuple[int, str]] = []
     kinds: list[str | None] = []
-    seen: list[tuple[int, str]] = []  # (index, normalized text) of kept paragraphs
+    seen: dict[str, list[tuple[int, str]]] = {}  # (index, normalized text) of kept paragraphs
     title_found = False
     for i, (text, is_md_heading) in enumerate(paragraphs):
         if i >= cut:
@@ -507,7 +507,8 @@ def _classify(paragraphs: list[tuple[str, bool]], found: list[str | None] | None
             removed.append((i, f"repeat of paragraph {duplicate + 1}"))
             kinds.append(None)
             continue
-        seen.append((i, _normalize(text)))
+        norm = _normalize(text)
+        seen.setdefault(norm[:_REPEAT_MIN], []).append((i, norm))
         if not title_found:
             kinds.append(TITLE)
             title_found = True
@@ -526,16 +527,22 @@ def _normalize(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _duplicate_of(text: str, seen: list[tuple[int, str]]) -> int | None:
+_REPEAT_MIN = 40  # a repeat with a credit added shares at least this many first characters
+
+
+def _duplicate_of(text: str, seen: dict[str, list[tuple[int, str]]]) -> int | None:
     """A paragraph that repeats a kept one, perhaps with a short credit added (a caption)."""
     norm = _normalize(text)
     if len(norm) < 20:
         return None
-    for index, other in seen:
+    # Kept paragraphs are filed by their first characters: only those can be repeated here
+    # (a page of thousands of paragraphs is not compared pair by pair).
+    for index, other in seen.get(norm[:_REPEAT_MIN], ()):
         if norm == other:
             return index
         shorter, longer = sorted((norm, other), key=len)
-        if longer.startswith(shorter) and len(longer) - len(shorter) <= 60 and len(shorter) >= 40:
+        if longer.startswith(shorter) and len(longer) - len(shorter) <= 60 and \
+                len(shorter) >= _REPEAT_MIN:
             return index
     return None
 
