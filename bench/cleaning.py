@@ -1,13 +1,15 @@
 """HTML cleaning on real web pages: how much of the main text is kept, how much of the site
 around it is removed, by the project's cleaner and by trafilatura.extract alone.
 
-    python bench/cleaning.py [--pages DIR] [--half all|a|b] [--show N]
+    python bench/cleaning.py [--pages DIR] [--show N]
 
 The pages are ../shared/data/cleaning-pages/ (100 pages with snippets.json: per page, `keep`
 snippets of main text the cleaned text must contain and `remove` snippets of boilerplate it
-must not). Matching normalizes whitespace and straight/curly quotes. --half a (b) scores the
-pages at even (odd) positions of snippets.json only: develop on one half, report on the other.
---show N prints, for the project's cleaner, up to N missed snippets of each kind.
+must not). Matching normalizes whitespace and straight/curly quotes. Prints, per extraction,
+the share of `keep` snippets found, the share of `remove` snippets absent and the pages left
+without text, on all pages and on each half (a: pages at even positions of snippets.json,
+b: odd), so a rule tuned on one half can be checked on the other. --show N prints, for the
+project's cleaner, up to N missed snippets of each kind.
 """
 
 from __future__ import annotations
@@ -33,12 +35,11 @@ def normalize(text: str) -> str:
     return " ".join(text.translate(_QUOTES).split())
 
 
-def load_pages(folder: Path, half: str) -> list[dict]:
+def load_pages(folder: Path, half: str = "all") -> list[dict]:
     pages = json.loads((folder / "snippets.json").read_text(encoding="utf-8"))
-    if half == "a":
-        pages = pages[0::2]
-    elif half == "b":
-        pages = pages[1::2]
+    for n, page in enumerate(pages):
+        page["half"] = "ab"[n % 2]
+    pages = [p for p in pages if half in ("all", p["half"])]
     for page in pages:
         page["html"] = (folder / page["file"]).read_text(encoding="utf-8", errors="replace")
     return pages
@@ -61,12 +62,15 @@ def trafilatura_precision(html: str) -> str:
     return trafilatura.extract(html, favor_precision=True, include_comments=False) or ""
 
 
-def score(pages: list[dict], extract) -> dict:
+def score(pages: list[dict], extract, texts: dict[str, str] | None = None) -> dict:
     kept = keep_total = removed = remove_total = empty = 0
     missed: list[tuple[str, str, str]] = []
+    texts = {} if texts is None else texts  # file -> normalized text, reused across halves
     started = time.perf_counter()
     for page in pages:
-        text = normalize(extract(page["html"]))
+        if page["file"] not in texts:
+            texts[page["file"]] = normalize(extract(page["html"]))
+        text = texts[page["file"]]
         empty += not text
         for snippet in page["keep"]:
             keep_total += 1
@@ -88,20 +92,24 @@ def score(pages: list[dict], extract) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=Path, default=PAGES)
-    parser.add_argument("--half", choices=("all", "a", "b"), default="all")
     parser.add_argument("--show", type=int, default=0)
     args = parser.parse_args()
-    pages = load_pages(args.pages, args.half)
-    print(f"{len(pages)} pages ({args.half}), {sum(len(p['keep']) for p in pages)} keep and "
+    pages = load_pages(args.pages)
+    halves = {h: [p for p in pages if p["half"] == h] for h in "ab"}
+    print(f"{len(pages)} pages, {sum(len(p['keep']) for p in pages)} keep and "
           f"{sum(len(p['remove']) for p in pages)} remove snippets; cleaner v{CLEANER_VERSION}")
-    print(f"{'extraction':<40} {'kept':>6} {'removed':>8} {'no text':>8} {'s/page':>7}")
+    print(f"{'extraction':<38} {'kept':>6} {'removed':>8} {'no text':>8} {'s/page':>7}"
+          f"   {'half a: kept removed':>21}   {'half b: kept removed':>21}")
     results = {}
     for name, extract in (("project clean_html", project),
                           ("trafilatura.extract defaults", trafilatura_default),
                           ("trafilatura.extract favor_precision", trafilatura_precision)):
-        r = results[name] = score(pages, extract)
-        print(f"{name:<40} {r['kept']:>6.3f} {r['removed']:>8.3f} {r['empty']:>8d} "
-              f"{r['seconds'] / max(r['pages'], 1):>7.3f}")
+        texts: dict[str, str] = {}
+        r = results[name] = score(pages, extract, texts)
+        a, b = (score(halves[h], extract, texts) for h in "ab")
+        print(f"{name:<38} {r['kept']:>6.3f} {r['removed']:>8.3f} {r['empty']:>8d} "
+              f"{r['seconds'] / max(r['pages'], 1):>7.3f}   {a['kept']:>13.3f} {a['removed']:>7.3f}"
+              f"   {b['kept']:>13.3f} {b['removed']:>7.3f}")
     if args.show:
         missed = results["project clean_html"]["missed"]
         for kind in ("lost", "left"):

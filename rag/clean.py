@@ -2,10 +2,17 @@
 
 The cleaner works on paragraphs. Each paragraph is tested against patterns of web chrome
 (consent banners, buttons, share bars, newsletter pitches, "Related:" links, tag lists,
-comment counts, copyright lines). A run of chrome at the end of the page (a consent banner,
-a footer) is cut whole even where a paragraph in it names no pattern, and repeated
-paragraphs (a photo caption printed twice) are kept once. Everything removed is recorded
-with its reason so a user can check it.
+comment counts, copyright lines); a paragraph of prose (over 40 words) is chrome only where
+it is dense with cookie and privacy site-speak, never for one matched word. A run of chrome at
+the end of a plain-text page (a consent banner, a footer) is cut whole even where a paragraph
+in it names no pattern, and repeated paragraphs (a photo caption printed twice) are kept once.
+
+HTML starts from trafilatura's main text (default settings, plus prose paragraphs of its own
+extractor where it chose a fallback's shorter text, the standfirst, or the JSON-LD articleBody
+of a page rendered by scripts). Then chrome goes by its shape: lists and runs of link lines,
+"Most Read"/"Related"/"Latest" blocks, numbered headlines, "A SIMPLE GUIDE:"-style teasers,
+contact/phone blocks, social handles, sign-up appeals and metadata lines. Everything removed
+is recorded with its reason so a user can check it.
 """
 
 from __future__ import annotations
