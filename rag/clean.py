@@ -87,7 +87,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(related( stories| articles| coverage| content)?|read more|read next|"
                 r"more from [\w ]+|recommended( for you)?|see also|you may also like|"
                 r"you might also like|most (popular|read)|trending( now)?|also read|"
-                r"further reading|more on this story)\b\s*([:|\-–—]|$)", re.I), "related-links line"),
+                r"further reading|more on this story)\b\s*([:|\-–—]|$)", re.I),
+     "related-links line"),
     (re.compile(r"^(tags|topics|filed under|categories|category|keywords)\s*:", re.I), "tag list"),
     (re.compile(r"^(by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
                 r"(\s*(,|and|&)\s*[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3})*\s*$|"

@@ -180,7 +180,8 @@ def test_html_social_handles_removed():
 def test_html_body_prose_with_chrome_words_kept():
     prose = ("Related charges were filed against the ferry's former contractor, and the "
              "authority's newsletter told subscribers to sign up for updates; the café by the "
-             "dock, which sells cookies and coffee, can be reached at 555-867-5309, its owner said.")
+             "dock, which sells cookies and coffee, can be reached at 555-867-5309, its owner "
+             "said.")
     short = "Related talks with the island council continue on Friday."
     cleaned = clean_html(article(f"<p>{prose}</p><p>{short}</p>"))
     assert prose in cleaned.text
