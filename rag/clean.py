@@ -173,8 +173,12 @@ def clean_html(html: str) -> Cleaned:
     blocks, reasons = _with_standfirst(blocks, reasons, first, page,
                                        meta.description if meta else None)
     paragraphs = [(b.text, b.head) for b in blocks]
-    kept = _normalize(" ".join(b.text for b in blocks))
-    return _clean_paragraphs(paragraphs, _outside_main_text(page, kept), reasons)
+    outside = _outside_main_text(page, _normalize(" ".join(b.text for b in blocks)))
+    cleaned = _clean_paragraphs(paragraphs, outside, reasons)
+    if not any(b.kind == PARAGRAPH for b in cleaned.blocks) and any(reasons):
+        # A page that is all links or labels (a link roundup) keeps them rather than no text.
+        cleaned = _clean_paragraphs(paragraphs, outside)
+    return cleaned
 
 
 def _extract(html: str, no_fallback: bool) -> list[_HtmlBlock]:

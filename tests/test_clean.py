@@ -215,3 +215,23 @@ def test_html_standfirst_and_script_rendered_body_recovered():
     assert cleaned.title == "Harbor Ferry Returns in June"
     assert standfirst in cleaned.text
     assert body in cleaned.text
+
+
+def test_html_page_of_links_keeps_its_text_rather_than_none():
+    headlines = ["Storm closes the coast road", "School board picks a new chief",
+                 "Fire crews save the old mill"]
+    items = "".join(f"<li><a href='/s/{n}'>{h}</a> (May {n + 2})</li>"
+                    for n, h in enumerate(headlines))
+    html = ("<html><head><title>This Week's Links</title></head><body><article>"
+            f"<h1>This Week's Links</h1><ul>{items}</ul></article></body></html>")
+    cleaned = clean_html(html)
+    assert any(b.kind == PARAGRAPH for b in cleaned.blocks)
+    assert all(h in cleaned.text for h in headlines)
+
+
+def test_html_odd_structured_data_and_empty_pages_do_not_fail():
+    scripts = "".join(f"<script type='application/ld+json'>{data}</script>" for data in (
+        '[1, "a", {"articleBody": 5}]', '{"articleBody": broken', '"articleBody"'))
+    cleaned = clean_html(f"<html><head>{scripts}</head><body><p>Hello there.</p></body></html>")
+    assert cleaned.text == "Hello there."
+    assert clean_html("").text == ""
