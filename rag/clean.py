@@ -257,8 +257,8 @@ def _parse_html(html: str):
     import lxml.etree
     import lxml.html
 
-    try:
-        return lxml.html.fromstring(html)
+    try:  # lxml refuses a str that declares its encoding: the declaration is dropped
+        return lxml.html.fromstring(re.sub(r"^\s*<\?xml[^>]*>", "", html))
     except (ValueError, lxml.etree.ParserError):
         return None
 

@@ -235,3 +235,11 @@ def test_html_odd_structured_data_and_empty_pages_do_not_fail():
     cleaned = clean_html(f"<html><head>{scripts}</head><body><p>Hello there.</p></body></html>")
     assert cleaned.text == "Hello there."
     assert clean_html("").text == ""
+
+
+def test_html_with_an_xml_declaration_is_read():
+    html = ('<?xml version="1.0" encoding="utf-8"?>\n'
+            + article("<p>Follow Lena Park on Twitter @lenapark</p>"))
+    cleaned = clean_html(html)
+    assert "ending a two-year pause caused by repairs." in cleaned.text
+    assert "© 2024" in {r.text[:6] for r in cleaned.removed}  # the page around was read
