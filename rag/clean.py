@@ -82,8 +82,10 @@ _BUTTON = re.compile(
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(advertisement|sponsored( content)?|paid content|"
                 r"(story|article) continues below( advertisement)?)\b", re.I), "advertisement"),
-    (re.compile(r"\bnewsletters?\b|\bsign up (for|to)\b|\bsubscribe (to|for|now)\b|"
-                r"\bin your inbox\b|\bdelivered to your inbox\b", re.I), "newsletter pitch"),
+    (re.compile(r"\bour newsletters?\b|\bnewsletters?\b.{0,60}\b(sign up|subscribe|inbox)\b|"
+                r"\b(sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|\bsubscribe now\b|"
+                r"\bsign up (for|to) (our|the latest|free)\b|\bsubscribe (to|for) our\b|"
+                r"\bin(to)? your inbox\b|^([\w'’&]+ ){0,4}newsletters?$", re.I), "newsletter pitch"),
     (re.compile(r"^(related( stories| articles| coverage| content)?|read more|read next|"
                 r"more from [\w ]+|recommended( for you)?|see also|you may also like|"
                 r"you might also like|most (popular|read)|trending( now)?|also read|"
@@ -103,6 +105,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(share|follow us)( (on|this|via))?\b.*\b(facebook|twitter|linkedin|whatsapp|"
                 r"reddit|pinterest|email)\b", re.I), "share bar"),
 )
+_REPORTED = re.compile(r"[“”\"]|\b(said|says|told|according to)\b", re.I)
 _NAV_SEPARATORS = re.compile(r"\s[|•·»›/]\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORD = re.compile(r"\w+")
@@ -329,13 +332,16 @@ _PHONE = re.compile(r"(\+?\d[\d ().-]{6,}\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _HANDLE = re.compile(r"(?<![\w@])@\w{2,}")
 _SOCIAL = re.compile(r"\b(twitter|facebook|instagram|linkedin|youtube|tiktok|threads)\b", re.I)
+_CONTACT = re.compile(r"\b(contact|call|email|reach|write to) us\b", re.I)
 _SITE_SPEAK = re.compile(
-    r"\b(contact|call|email|reach|write to) us\b|\bfollow (us|[\w@]+( \w+)?) on\b|"
-    r"\bdownload (the|our) .{0,40}\bapps?\b|\bsubscribe (now|today)\b|\bsign up to get\b|"
-    r"\bwe (want|would like|'d like) to hear\b|\bcomments are moderated\b|"
-    r"\bcopyrighted property\b|\bwritten permission\b|\bcontains (affiliate )?(links|references)"
-    r"\b|\bwe (may )?(earn|receive) (a )?commission\b|\bsign up (here|now|today)\b|"
-    r"\bwe need your (help|support)\b|\bsupport (us|our journalism)\b", re.I)
+    r"\bfollow (us|[\w@]+( \w+)?) on (twitter|facebook|instagram|linkedin|youtube|tiktok)\b|"
+    r"\bfor the latest (news|stories|updates)\b|\bdownload our\b.{0,40}\bapps?\b|"
+    r"\bsubscribe (now|today)\b|\bsign up (here|now|today|to get)\b|"
+    r"\bwe (want|would like|'d like) to hear what you think\b|\bcomments are moderated\b|"
+    r"\bcopyrighted property\b|\bpermission\b.{0,60}\b(reprint|republish|reproduc)|"
+    r"\bthis (post|article|page|story) contains (affiliate )?(links|references)\b|"
+    r"\bwe (may )?(earn|receive) (a )?commission\b|"
+    r"\bwe need your (help|support)\b.{0,80}\bdonate\b|\bsupport our journalism\b", re.I)
 _META_LINE = re.compile(r"\b(last (modified|updated)|release date|news date|date posted|"
                         r"categor(y|ies)|tags|filed under|posted in)\s*:|"
                         r"^[\w-]+(\.[\w-]+)*\.(com|net|org|co\.\w\w|info|news)$", re.I)
@@ -397,10 +403,13 @@ def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
 
 
 def _html_block_reason(b: _HtmlBlock, n: int) -> str | None:
+    if _is_reported(b.text):
+        return None
     if n <= 20 and _TEASER.match(b.text) and (b.links >= 0.5 or not b.text.endswith(".")):
         return "teaser for another story"
     if n <= 60 and (_PHONE.search(b.text) or _EMAIL.search(b.text)) and (
-            _SITE_SPEAK.search(b.text) or (_PHONE.search(b.text) and _EMAIL.search(b.text))):
+            _CONTACT.search(b.text) or _SITE_SPEAK.search(b.text) or
+            (_PHONE.search(b.text) and _EMAIL.search(b.text))):
         return "contact or phone block"
     if _HANDLE.search(b.text) and (n <= 12 or (n <= 40 and _SOCIAL.search(b.text))):
         return "social media handles"
@@ -475,6 +484,8 @@ def _chrome_reason(paragraph: str) -> str | None:
         # Body prose is not dropped because a word matched; a long notice about cookies and
         # privacy speaks of them again and again.
         return "cookie or privacy notice" if len(_CONSENT.findall(paragraph)) >= 2 else None
+    if _is_reported(paragraph):
+        return None
     for pattern, reason in _PATTERNS:
         if pattern.search(paragraph):
             return reason
@@ -529,6 +540,12 @@ def _classify(paragraphs: list[tuple[str, bool]], found: list[str | None] | None
         else:
             kinds.append(PARAGRAPH)
     return kinds, removed
+
+
+def _is_reported(text: str) -> bool:
+    """A sentence of reported speech or quotation: the article's prose, never the site's."""
+    return len(_WORD.findall(text)) >= 8 and bool(_REPORTED.search(text)) and \
+        bool(_SENTENCE_END.search(text))
 
 
 def _is_label(text: str) -> bool:
