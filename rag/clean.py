@@ -389,11 +389,12 @@ def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
         if linky[i] and (words[i] <= _LINK_LINE_WORDS or (i > 0 and linky[i - 1]) or
                          (i + 1 < len(blocks) and linky[i + 1])):
             reasons[i] = "line of links"
-    # Numbered headlines outside a list: "1 Headline", "2 Headline", "3 Headline" ...
+    # Numbered headlines outside a list: "1 Headline", "2 Headline", "3 Headline" ... (not
+    # "1 cup flour": a headline starts with a capital)
     for start in range(len(blocks)):
         run = start
-        while run < len(blocks) and words[run] <= 20 and re.match(
-                rf"{run - start + 1}\b", blocks[run].text) and \
+        while run < len(blocks) and words[run] <= 20 and blocks[run].group is None and re.match(
+                rf"{run - start + 1}[.)]?\s+[A-Z]", blocks[run].text) and \
                 not _SENTENCE_END.search(blocks[run].text):
             run += 1
         if run - start >= 3:
@@ -405,7 +406,8 @@ def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
 def _html_block_reason(b: _HtmlBlock, n: int) -> str | None:
     if _is_reported(b.text):
         return None
-    if n <= 20 and _TEASER.match(b.text) and (b.links >= 0.5 or not b.text.endswith(".")):
+    if n <= 20 and _TEASER.match(b.text) and (
+            b.links >= 0.5 or not (b.head or b.text.endswith("."))):
         return "teaser for another story"
     if n <= 60 and (_PHONE.search(b.text) or _EMAIL.search(b.text)) and (
             _CONTACT.search(b.text) or _SITE_SPEAK.search(b.text) or

@@ -187,6 +187,7 @@ def test_html_body_prose_with_chrome_words_kept():
             "Riders can download the app to buy tickets, and fans follow the crew on the dock.",
             "“Call us at 555-201-3344 if the boat is late,” Park told riders on Monday.",
             "The authority said on Twitter, @harborferry, that the first boat is full."]
+    kept += ["1 cup of sea water", "2 spoons of sand", "3 shells from the dock"]
     cleaned = clean_html(article("".join(f"<p>{p}</p>" for p in [prose, short] + kept)))
     for paragraph in [prose, short] + kept:
         assert paragraph in cleaned.text
