@@ -85,7 +85,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bour newsletters?\b|\bnewsletters?\b.{0,60}\b(sign up|subscribe|inbox)\b|"
                 r"\b(sign up|subscribe|register)\b.{0,60}\bnewsletters?\b|\bsubscribe now\b|"
                 r"\bsign up (for|to) (our|the latest|free)\b|\bsubscribe (to|for) our\b|"
-                r"\bin(to)? your inbox\b|^([\w'’&]+ ){0,4}newsletters?$", re.I), "newsletter pitch"),
+                r"\bin(to)? your inbox\b|^([\w'’&]+ ){0,4}newsletters?$", re.I),
+     "newsletter pitch"),
     (re.compile(r"^(related( stories| articles| coverage| content)?|read more|read next|"
                 r"more from [\w ]+|recommended( for you)?|see also|you may also like|"
                 r"you might also like|most (popular|read)|trending( now)?|also read|"
@@ -486,8 +487,8 @@ def _chrome_reason(paragraph: str) -> str | None:
         # Body prose is not dropped because a word matched; a long notice about cookies and
         # privacy speaks of them again and again.
         return "cookie or privacy notice" if len(_CONSENT.findall(paragraph)) >= 2 else None
-    if _is_reported(paragraph):
-        return None
+    if _is_reported(paragraph) and not _CONSENT.search(paragraph):
+        return None  # (a banner quotes its own buttons: By clicking “Accept All” you agree ...)
     for pattern, reason in _PATTERNS:
         if pattern.search(paragraph):
             return reason

@@ -248,3 +248,12 @@ def test_html_with_an_xml_declaration_is_read():
     cleaned = clean_html(html)
     assert "ending a two-year pause caused by repairs." in cleaned.text
     assert "© 2024" in {r.text[:6] for r in cleaned.removed}  # the page around was read
+
+
+def test_quoted_button_in_a_cookie_banner_does_not_save_it():
+    raw = ("Ferry Service Returns\n\nThe harbor ferry will resume daily service on June 3, the "
+           "port authority said on Monday.\n\nBy clicking “Accept All Cookies”, you agree to the "
+           "storing of cookies on your device to enhance site navigation.\n")
+    cleaned = clean_text(raw)
+    assert "resume daily service" in cleaned.text
+    assert "Accept All" not in cleaned.text
