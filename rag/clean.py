@@ -372,7 +372,7 @@ def _html_chrome(blocks: list[_HtmlBlock]) -> list[str | None]:
             j = i + 1
             while j < len(blocks) and (blocks[j].group is not None and
                                        blocks[j].group == blocks[i + 1].group or
-                                       blocks[j].links >= 0.5 or
+                                       blocks[j].links >= 0.5 and words[j] <= 40 or
                                        (words[j] <= 15 and not blocks[j].head and
                                         not _SENTENCE_END.search(blocks[j].text))):
                 reasons[j] = "related-links block"
