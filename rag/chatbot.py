@@ -12,6 +12,7 @@ from rag.config import Settings
 from rag.embed import Encoder, OnnxEncoder, query_encoder
 from rag.errors import QuestionError, RagError
 from rag.index import Document, Index, ensure_index
+from rag.rank import Ranker
 from rag.retrieve import Retriever
 
 
@@ -32,6 +33,7 @@ class Chatbot:
         # One reference to (index, retriever), swapped whole by reload(), so a question
         # answered while an article is being added sees one consistent index.
         self._state = (index, Retriever(index, self.encoder, settings))
+        self.ranker = Ranker()
 
     @classmethod
     def load(cls, corpus_dir: str | Path = "corpus", index_dir: str | Path = "index",
@@ -108,8 +110,9 @@ class Chatbot:
         hits = retriever.search(query, doc=doc, vector=vector, terms=terms)
         candidates = retriever.candidate_sentences(hits, vector, terms)
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
-        answer = compose(query, candidates, titles, k, self.settings.min_confidence,
-                         self.settings.ranking)
+        ranking = self.ranker.rank(query, terms, candidates, retriever,
+                                   self.settings.min_confidence, self.settings.ranking)
+        answer = compose(query, ranking, titles, k)
         return dataclasses.replace(answer, question=question)
 
     @staticmethod

@@ -19,7 +19,7 @@ class Settings:
     chunk_overlap: int = 40  # tokens of trailing sentences repeated at the start of the next chunk
     top_k: int = 8  # chunks retrieved by each retriever before fusion
     rrf_k: int = 60
-    min_confidence: float = 0.45  # below: abstain (fitted by bench/tune.py, see README)
+    min_confidence: float | None = None  # below: abstain; None: the fitted rag/params/ranking.json
     max_quotes: int = 3
     max_file_bytes: int = 2_000_000  # per article file
     max_question_chars: int = 1000

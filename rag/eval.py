@@ -105,15 +105,43 @@ def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Que
     article = articles[0]
     name = str(article.get("title") or "squad-article").replace("_", " ")
     paragraphs, questions = [], []
+    pending = []
     for paragraph in article["paragraphs"]:
-        paragraphs.append(" ".join(paragraph["context"].split()))
+        context = paragraph["context"]
+        paragraphs.append(" ".join(context.split()))
         for qa in paragraph["qas"]:
             answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
             impossible = bool(qa.get("is_impossible")) or not answers
-            questions.append(Question(str(qa["id"]), qa["question"], () if impossible else answers,
-                                      "" if impossible else " ".join(answers[0].split()),
-                                      not impossible))
-    return name, name + "\n\n" + "\n\n".join(paragraphs) + "\n", questions
+            at = qa["answers"][0].get("answer_start", 0) if not impossible else 0
+            pending.append((len(paragraphs) - 1, len(" ".join((context[:at] + "x").split())) - 1,
+                            qa, answers, impossible))
+    text = name + "\n\n" + "\n\n".join(paragraphs) + "\n"
+    starts = [len(name) + 2 + sum(len(p) + 2 for p in paragraphs[:i]) for i in range(len(paragraphs))]
+    for number, at, qa, answers, impossible in pending:
+        bounds = (starts[number], starts[number] + len(paragraphs[number]))
+        evidence = "" if impossible else _unique_evidence(text, bounds, starts[number] + at,
+                                                          " ".join(answers[0].split()))
+        questions.append(Question(str(qa["id"]), qa["question"], () if impossible else answers,
+                                  evidence, not impossible))
+    return name, text, questions
+
+
+def _unique_evidence(text: str, paragraph: tuple[int, int], at: int, answer: str) -> str:
+    """The answer at its own place, widened word by word inside its paragraph until the
+    article holds it once.
+
+    A short answer ("1960") may occur in several sentences; only the one it was written
+    about is the evidence.
+    """
+    found = text.find(answer, max(paragraph[0], at - 20), paragraph[1])
+    if found < 0 or abs(found - at) > 20:
+        return answer
+    a, b = found, found + len(answer)
+    while text.count(text[a:b]) > 1 and (a > paragraph[0] or b < paragraph[1]):
+        a = max(paragraph[0], text.rfind(" ", paragraph[0], max(a - 1, paragraph[0])) + 1)
+        space = text.find(" ", b + 1, paragraph[1])
+        b = space if space > 0 else paragraph[1]
+    return text[a:b]
 
 
 def normalize(text: str) -> str:
