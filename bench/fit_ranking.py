@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import pickle
+import random
 import re
 import shutil
 import sys
@@ -29,9 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import Chatbot  # noqa: E402
-from rag.eval import Question, load_questions, load_squad, normalize  # noqa: E402
+from rag.eval import (Question, evaluate_squad, load_questions, load_squad,  # noqa: E402
+                      normalize, squad_table)
 from rag.rank import (QUESTION_FEATURES, SENTENCE_FEATURES, Model, Params,  # noqa: E402
-                      _question_features, question_terms, sentence_features)
+                      Ranker, _question_features, question_terms, sentence_features)
+from rag.retrieve import Analyzer  # noqa: E402
 
 SQUAD = Path("/work/shared/data/squad2-dev-5articles.json")
 CACHE = ROOT / "bench" / "results" / "fit-cache"
@@ -40,6 +43,7 @@ DEV_SETS = (("dev", "eval/dev.jsonl", "corpus"), ("dev-articles", "eval/dev-arti
 PARAMS = ROOT / "rag" / "params" / "ranking.json"
 MAX_FALSE_ABSTENTION = 0.08  # the threshold abstains on at most this share of answerable ones
 C = 1.0  # inverse regularization of both models
+SYNTHETIC_SHARE = 0.2  # synthetic "subject only" questions per real question of a source
 
 
 @dataclass
@@ -51,7 +55,6 @@ class Row:
     hit: np.ndarray  # candidate overlaps the evidence (the rule of rag.eval)
     gold: np.ndarray  # candidate holds a gold answer
     unknown: float
-    terms: int
 
 
 def _slug(text: str) -> str:
@@ -80,6 +83,55 @@ def sources(squad: Path) -> list[tuple[str, Path, list[Question]]]:
         if not (folder / "corpus" / "raw").exists():
             shutil.copytree(ROOT / corpus / "raw", folder / "corpus" / "raw")
         out.append((name, folder / "corpus", load_questions(ROOT / questions)))
+    return [(name, corpus, questions + subject_only(name, corpus, questions, out)
+             + off_topic(name, questions, out)) for name, corpus, questions in out]
+
+
+_NAME_RUN = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w’'.-]*(?: [A-Z][\w’'.-]*)*")
+
+
+def _is_synthetic(row: "Row") -> bool:
+    return row.question.id.startswith("syn-")
+
+
+def off_topic(name: str, questions: list[Question], every: list) -> list[Question]:
+    """Other sources' questions asked of this one: unanswerable here, and as plainly so as
+    the off-topic questions readers type, which SQuAD has none of."""
+    pool = sorted(q.question for other, _, qs in every if other != name for q in qs)
+    rng = random.Random(f"{name}:1")
+    chosen = rng.sample(pool, min(len(pool), max(10, int(SYNTHETIC_SHARE * len(questions)))))
+    return [Question(f"syn-off-{name}-{i}", q, (), "", False) for i, q in enumerate(chosen)]
+
+
+def subject_only(name: str, corpus: Path, questions: list[Question], every: list) -> list[Question]:
+    """Unanswerable questions about this article's subjects that ask what it never mentions.
+
+    Another source's question gets this article's names in place of its own ("What is
+    <name>'s revenue?"), kept only when most of its other words are absent from the article:
+    the trap of a sentence that names the subject and nothing of what was asked, which the
+    real question sets hold too few of to learn from.
+    """
+    analyzer = Analyzer()
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in sorted((corpus / "raw").iterdir()))
+    vocabulary = set(analyzer.terms(text))
+    subjects = sorted({m.group() for q in questions if q.answerable
+                       for m in _NAME_RUN.finditer(q.question)
+                       if set(analyzer.terms(m.group())) <= vocabulary and analyzer.terms(m.group())})
+    templates = sorted(q.question for other, _, qs in every if other != name for q in qs
+                       if _NAME_RUN.search(q.question))
+    rng = random.Random(f"{name}:0")
+    rng.shuffle(templates)
+    out: list[Question] = []
+    want = max(10, int(SYNTHETIC_SHARE * len(questions)))
+    for template in templates:
+        if len(out) >= want or not subjects:
+            break
+        rest = set(analyzer.terms(_NAME_RUN.sub(" ", template)))
+        if not rest or len(rest & vocabulary) > len(rest) / 3:
+            continue
+        question = _NAME_RUN.sub(lambda _: rng.choice(subjects), template)
+        out.append(Question(f"syn-{name}-{len(out)}", question, (), "", False))
     return out
 
 
@@ -89,9 +141,8 @@ def collect(name: str, corpus: Path, questions: list[Question]) -> list[Row]:
     key = _code_hash()
     if cached.exists():
         stored_key, fields = pickle.loads(cached.read_bytes())
-        rows = [Row(*f) for f in fields]
-        if stored_key == key and [r.question for r in rows] == questions:
-            return rows
+        if stored_key == key and [f[1] for f in fields] == questions:
+            return [Row(*f) for f in fields]
     bot = Chatbot.load(corpus_dir=corpus, index_dir=corpus.parent / "index")
     retriever = bot.retriever
     texts = {d.doc: d.text for d in bot.documents.values()}
@@ -111,8 +162,7 @@ def collect(name: str, corpus: Path, questions: list[Question]) -> list[Row]:
             hit.append(at >= 0 and (q.doc is None or q.doc == s.doc) and min(
                 s.end, at + len(q.evidence)) - max(s.start, at) >= len(q.evidence) / 2)
             gold.append(any(normalize(a) in normalize(s.text) for a in q.answers))
-        rows.append(Row(name, q, x, np.array(hit, bool), np.array(gold, bool), qt.unknown,
-                        len(qt.terms)))
+        rows.append(Row(name, q, x, np.array(hit, bool), np.array(gold, bool), qt.unknown))
     cached.write_bytes(pickle.dumps((key, [tuple(vars(r).values()) for r in rows])))
     print(f"  {name}: {len(rows)} questions", file=sys.stderr)
     return rows
@@ -128,6 +178,14 @@ def _weights(rows: list[Row]) -> np.ndarray:
     families = [_family(r) for r in rows]
     counts = {f: families.count(f) for f in set(families)}
     return np.array([len(rows) / (len(counts) * counts[f]) for f in families])
+
+
+def _question_weights(rows: list[Row]) -> np.ndarray:
+    """Weights under which each family's answerable and unanswerable questions count the
+    same: synthetic negatives must not drag every confidence down with them."""
+    cells = [(_family(r), r.question.answerable) for r in rows]
+    counts = {c: cells.count(c) for c in set(cells)}
+    return np.array([len(rows) / (len(counts) * counts[c]) for c in cells])
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...]) -> Model:
@@ -174,14 +232,7 @@ def fit_sentence(rows: list[Row]) -> Model:
 
 
 def _question_rows(rows: list[Row], sentence: Model) -> np.ndarray:
-    return np.array([_question_features(r.unknown, r.terms, r.x, sentence.scores(r.x))
-                     for r in rows])
-
-
-def fit_question(rows: list[Row], sentence: Model) -> Model:
-    x = _question_rows(rows, sentence)
-    y = np.array([r.question.answerable for r in rows], int)
-    return _logistic(x, y, _weights(rows), QUESTION_FEATURES)
+    return np.array([_question_features(r.unknown, r.x, sentence.scores(r.x)) for r in rows])
 
 
 def _by_source(rows: list[Row]) -> dict[str, list[Row]]:
@@ -196,10 +247,11 @@ def confidences(rows: list[Row], sentence: Model, question: Model) -> np.ndarray
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def choose_threshold(rows: list[Row], conf: np.ndarray) -> float:
+def choose_threshold(rows: list[Row], conf: np.ndarray, right: np.ndarray) -> float:
     """The highest threshold at which false abstention, SQuAD and news weighing the same,
-    stays within MAX_FALSE_ABSTENTION."""
-    answerable = np.array([r.question.answerable for r in rows])
+    stays within MAX_FALSE_ABSTENTION among the questions whose best sentence holds the
+    answer: abstaining where the answer would have been wrong costs nothing."""
+    answerable = np.array([r.question.answerable for r in rows]) & right
     w = _weights(rows)[answerable]
     c = conf[answerable]
     best = 0.0
@@ -213,23 +265,25 @@ def fit(rows: list[Row]) -> Params:
     """Both models and the threshold; the question model and the threshold see sentence
     scores and confidences of models that were fitted without the question's own source."""
     groups = _by_source(rows)
-    inner_rows, inner_x = [], []
+    inner_rows, inner_x, right = [], [], []
     for name in sorted(groups):
-        rest = [r for r in rows if r.source != name]
+        model = fit_sentence([r for r in rows if r.source != name])
         inner_rows += groups[name]
-        inner_x.append(_question_rows(groups[name], fit_sentence(rest)))
+        inner_x.append(_question_rows(groups[name], model))
+        right += [bool(r.gold[np.argmax(model.scores(r.x))]) for r in groups[name]]
     sentence = fit_sentence(rows)
     y = np.array([r.question.answerable for r in inner_rows], int)
-    question = _logistic(np.vstack(inner_x), y, _weights(inner_rows), QUESTION_FEATURES)
+    question = _logistic(np.vstack(inner_x), y, _question_weights(inner_rows),
+                         QUESTION_FEATURES)
     # The threshold from out-of-source confidences, as the bot will meet new articles.
     conf = []
     for name in sorted(groups):
         rest = [r for r in inner_rows if r.source != name]
         mask = [r.source != name for r in inner_rows]
         q_model = _logistic(np.vstack(inner_x)[mask], y[mask],
-                            _weights(rest), QUESTION_FEATURES)
+                            _question_weights(rest), QUESTION_FEATURES)
         conf.append(1.0 / (1.0 + np.exp(-q_model.scores(np.vstack(inner_x)[~np.array(mask)]))))
-    threshold = choose_threshold(inner_rows, np.concatenate(conf))
+    threshold = choose_threshold(inner_rows, np.concatenate(conf), np.array(right))
     return Params("1", sentence, question, threshold)
 
 
@@ -265,9 +319,10 @@ def cross_validate(rows: list[Row]) -> dict[str, dict[str, float]]:
     table, squad = {}, []
     for name in sorted(groups):
         params = fit([r for r in rows if r.source != name])
-        table[name] = score(groups[name], params) | {"threshold": params.threshold}
+        real = [r for r in groups[name] if not _is_synthetic(r)]
+        table[name] = score(real, params) | {"threshold": params.threshold}
         if name.startswith("squad:"):
-            squad.append((groups[name], params))
+            squad.append((real, params))
     table["squad pooled"] = _pooled(squad)
     return table
 
@@ -318,6 +373,9 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--write", action="store_true", help="Write rag/params/ranking.json.")
     parser.add_argument("--no-cv", action="store_true", help="Skip cross-validation.")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="Also run each SQuAD article through the chatbot (rag.eval) with "
+                             "parameters fitted without it.")
     args = parser.parse_args()
     np.random.seed(0)
     rows = []
@@ -333,6 +391,16 @@ def main() -> None:
             if "recall_at_fa08" in s:
                 print(f"{'':42} abstention recall where false abstention is .08: "
                       f"{s['recall_at_fa08']:.3f}")
+    if args.end_to_end:
+        import tempfile
+
+        def ranker_for(title: str) -> Ranker:
+            return Ranker(fit([r for r in rows if r.source != f"squad:{title}"]))
+
+        with tempfile.TemporaryDirectory() as scratch:
+            reports, pooled = evaluate_squad(args.squad, Path(scratch), ranker_for=ranker_for)
+        print("Leave-one-article-out, through the chatbot:")
+        print(squad_table(reports, pooled))
     params = fit(rows)
     data = to_json(params)
     print(json.dumps(data, indent=1))

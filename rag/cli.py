@@ -193,8 +193,8 @@ def ask(question: str | None, corpus: str, index: str, k: int, doc: str | None,
 @click.argument("questions", required=False, default="eval/test.jsonl")
 @_corpus_options
 @click.option("--squad", type=click.Path(dir_okay=False), default=None,
-              help="Evaluate on one article of a SQuAD 2.0 JSON file instead.")
-@click.option("--title", default=None, help="With --squad: the article's title (default: first).")
+              help="Evaluate on a SQuAD 2.0 JSON file instead: each article in a corpus of its own.")
+@click.option("--title", default=None, help="With --squad: only this article.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write report.md and plots comparing configurations into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -212,8 +212,14 @@ def eval_command(questions: str, corpus: str, index: str, squad: str | None, tit
     """
     import tempfile
 
-    from rag.eval import evaluate, load_questions, load_squad
+    from rag.eval import evaluate, load_questions, load_squad, squad_command
 
+    if squad and title is None and not report_dir:
+        try:
+            if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo):
+                return
+        except RagError as e:
+            raise click.ClickException(str(e)) from None
     with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
         try:
             if squad:

@@ -11,13 +11,17 @@ import json
 import re
 import statistics
 import string
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.answer import Answer
 from rag.chatbot import Chatbot
+from rag.config import Settings
+from rag.rank import Ranker
 from rag.errors import RagError
 
 
@@ -61,6 +65,7 @@ class Report:
     latency_p50_ms: float
     latency_p95_ms: float
     misses: tuple[dict, ...] = field(default=())
+    auroc: float = float("nan")  # confidence separating answerable from unanswerable ones
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -228,4 +233,76 @@ def _report(outcomes: list[Outcome]) -> Report:
         latency_p50_ms=round(statistics.median(latencies), 2),
         latency_p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2),
         misses=tuple(misses),
+        auroc=round(auroc([o.question.answerable for o in outcomes],
+                          [o.answer.confidence for o in outcomes]), 4),
     )
+
+
+def auroc(labels: list[bool], scores: list[float]) -> float:
+    """Chance that a random positive scores above a random negative (ties count half)."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    if not pos or not neg:
+        return float("nan")
+    first: dict[float, int] = {}
+    count: Counter = Counter()
+    for i, v in enumerate(sorted(pos + neg), 1):
+        first.setdefault(v, i)
+        count[v] += 1
+    rank = {v: first[v] + (count[v] - 1) / 2 for v in first}  # tied values share their mean rank
+    total = sum(rank[v] for v in pos) - len(pos) * (len(pos) + 1) / 2
+    return total / (len(pos) * len(neg))
+
+
+def squad_titles(path: Path) -> list[str]:
+    """Titles of the articles of a SQuAD 2.0 file, in file order."""
+    try:
+        return [str(a["title"]) for a in json.loads(Path(path).read_text(encoding="utf-8"))["data"]]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise RagError(f"{path} is not a SQuAD JSON file ({type(e).__name__}).") from None
+
+
+def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
+                   ranker_for: Callable[[str], Ranker] | None = None
+                   ) -> tuple[dict[str, Report], Report]:
+    """Each article of a SQuAD file in a corpus of its own (built under scratch): a report
+    per article and one over all their questions. `ranker_for(title)` replaces the shipped
+    ranker, e.g. by one fitted without that article (bench/fit_ranking.py --end-to-end)."""
+    reports, pooled = {}, []
+    for number, title in enumerate(squad_titles(path)):
+        _, text, questions = load_squad(path, title)
+        if not questions:
+            continue
+        raw = Path(scratch) / str(number) / "corpus" / "raw"
+        raw.mkdir(parents=True)
+        (raw / "squad-article.txt").write_text(text, encoding="utf-8")
+        bot = Chatbot.load(raw.parent, raw.parent.parent / "index", settings)
+        if ranker_for is not None:
+            bot.ranker = ranker_for(title)
+        bot.warm_up()
+        reports[title], outcomes = evaluate(bot, questions)
+        pooled += outcomes
+    return reports, _report(pooled)
+
+
+def squad_table(reports: dict[str, Report], pooled: Report) -> str:
+    """Per-article figures and the pooled ones, as a Markdown table."""
+    lines = ["| article | questions | hit@1 | hit@3 | answer acc. | AUROC | false abstention "
+             "| abstention recall | p50 ms |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in [*reports.items(), ("**pooled**", pooled)]:
+        lines.append(f"| {name} | {r.n} | {r.hit_at_1:.3f} | {r.hit_at_3:.3f} | "
+                     f"{r.answer_accuracy:.3f} | {r.auroc:.3f} | {r.false_abstention:.3f} | "
+                     f"{r.abstention_recall:.3f} | {r.latency_p50_ms:.1f} |")
+    return "\n".join(lines)
+
+
+def squad_command(path: Path, settings: Settings, as_json: bool, echo) -> bool:
+    """`rag eval --squad FILE` without --title: the per-article table, when the file holds
+    more than one article (False: let the caller evaluate its only article)."""
+    if len(squad_titles(path)) < 2:
+        return False
+    with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
+        reports, pooled = evaluate_squad(path, Path(scratch), settings)
+    echo(json.dumps({t: r.to_dict() for t, r in reports.items()} | {"pooled": pooled.to_dict()},
+                    ensure_ascii=False, indent=2) if as_json else squad_table(reports, pooled))
+    return True

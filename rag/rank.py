@@ -64,7 +64,8 @@ SENTENCE_FEATURES = (
 # unanswerable news questions (leave-one-source-out, bench/fit_ranking.py).
 QUESTION_FEATURES = (
     "margin", "cosine", "best_cosine", "lexical", "window", "unknown", "rarest_missing",
-    "least_salient_missing", "type_missing", "rest", "rest_window",
+    "least_salient_missing", "type_missing", "rest", "rest_window", "best_rest",
+    "asked_nowhere", "asked_not_here",
 )
 _NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|without|n't)\b|n['’]t\b", re.I)
 
@@ -248,20 +249,22 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
 
 def question_features(q: QuestionTerms, x: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """QUESTION_FEATURES of the best-scoring candidate and its competition."""
-    return _question_features(q.unknown, len(q.terms), x, scores)
+    return _question_features(q.unknown, x, scores)
 
 
-def _question_features(unknown: float, terms: int, x: np.ndarray, scores: np.ndarray
-                       ) -> np.ndarray:
+def _question_features(unknown: float, x: np.ndarray, scores: np.ndarray) -> np.ndarray:
     order = np.argsort(-scores, kind="stable")
     top = x[order[0]]
     f = dict(zip(SENTENCE_FEATURES, top))
     second = scores[order[1]] if len(order) > 1 else scores[order[0]]
+    best_rest = x[:, SENTENCE_FEATURES.index("rest_window")].max()
     return np.array([
         scores[order[0]] - second, f["cosine"], x[:, SENTENCE_FEATURES.index("cosine")].max(),
         f["lexical"], f["window"], unknown, f["rarest_missing"],
         x[:, SENTENCE_FEATURES.index("salient_missing_paragraph")].min(), f["type_missing"],
-        f["rest"], f["rest_window"],
+        f["rest"], f["rest_window"], best_rest,
+        # Steps, not slopes: none of what was asked (beyond the names) is near the answer.
+        float(best_rest == 0), float(f["rest_window"] == 0),
     ])
 
 
