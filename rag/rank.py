@@ -59,6 +59,9 @@ SENTENCE_FEATURES = (
     "paragraph_cosine", "paragraph_cosine_gap", "type_missing_elsewhere", "rarest_missing",
     "negation_mismatch", "rest_window",
 )
+# Filled in once all of a question's candidates are known.
+_PER_QUESTION = frozenset({"cosine_gap", "lexical_gap", "paragraph_gap", "window_cosine_gap",
+                           "paragraph_cosine_gap", "type_missing_elsewhere"})
 # Fewer than the sentence model's, and not its raw score: with those, the fit follows SQuAD's
 # adversarial questions and loses the plain signals (no shared words, unknown names) of the
 # unanswerable news questions (leave-one-source-out, bench/fit_ranking.py).
@@ -219,20 +222,23 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
         sentence = retriever.sentence_terms(i)
         window = retriever.window_terms(i)
         words = s.text.split()
-        rows.append([
-            c.cosine, 0.0, c.lexical, 0.0, _share(q, window),
-            _share(q, paragraph), 0.0,
-            _share(q, sentence, rest) if rest else c.lexical,
-            _share(q, sentence, q.salient, missing=True),
-            _share(q, paragraph, q.salient, missing=True),
-            _bigram(q, retriever.sentence_sequence(i)), c.chunk_score,
-            float(bool(q.labels) and span is not None), float(bool(q.labels) and span is None),
-            float(s.paragraph == 0), math.log1p(len(words)),
-            float(bool(words) and words[0].lower().strip("“\"'") in _LEANING),
-            c.window_cosine, 0.0, c.paragraph_cosine, 0.0, 0.0,
-            float(bool(rarest - window)), float(negated != bool(_NEGATION.search(s.text))),
-            _share(q, window, rest) if rest else _share(q, window),
-        ])
+        row = {
+            "cosine": c.cosine, "lexical": c.lexical, "window": _share(q, window),
+            "paragraph": _share(q, paragraph),
+            "rest": _share(q, sentence, rest) if rest else c.lexical,
+            "rest_window": _share(q, window, rest) if rest else _share(q, window),
+            "salient_missing": _share(q, sentence, q.salient, missing=True),
+            "salient_missing_paragraph": _share(q, paragraph, q.salient, missing=True),
+            "bigram": _bigram(q, retriever.sentence_sequence(i)), "chunk": c.chunk_score,
+            "type_match": float(bool(q.labels) and span is not None),
+            "type_missing": float(bool(q.labels) and span is None),
+            "title": float(s.paragraph == 0), "words": math.log1p(len(words)),
+            "leaning": float(bool(words) and words[0].lower().strip("“\"'") in _LEANING),
+            "window_cosine": c.window_cosine, "paragraph_cosine": c.paragraph_cosine,
+            "rarest_missing": float(bool(rarest - window)),
+            "negation_mismatch": float(negated != bool(_NEGATION.search(s.text))),
+        }
+        rows.append([0.0 if name in _PER_QUESTION else row[name] for name in SENTENCE_FEATURES])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
     if len(rows):
         # Gaps to the question's best: the same meaning in a corpus of one article or many.
@@ -258,14 +264,17 @@ def _question_features(unknown: float, x: np.ndarray, scores: np.ndarray) -> np.
     f = dict(zip(SENTENCE_FEATURES, top))
     second = scores[order[1]] if len(order) > 1 else scores[order[0]]
     best_rest = x[:, SENTENCE_FEATURES.index("rest_window")].max()
-    return np.array([
-        scores[order[0]] - second, f["cosine"], x[:, SENTENCE_FEATURES.index("cosine")].max(),
-        f["lexical"], f["window"], unknown, f["rarest_missing"],
-        x[:, SENTENCE_FEATURES.index("salient_missing_paragraph")].min(), f["type_missing"],
-        f["rest"], f["rest_window"], best_rest,
+    row = {
+        "margin": scores[order[0]] - second, "cosine": f["cosine"],
+        "best_cosine": x[:, SENTENCE_FEATURES.index("cosine")].max(), "lexical": f["lexical"],
+        "window": f["window"], "unknown": unknown, "rarest_missing": f["rarest_missing"],
+        "least_salient_missing": x[:, SENTENCE_FEATURES.index("salient_missing_paragraph")].min(),
+        "type_missing": f["type_missing"], "rest": f["rest"], "rest_window": f["rest_window"],
+        "best_rest": best_rest,
         # Steps, not slopes: none of what was asked (beyond the names) is near the answer.
-        float(best_rest == 0), float(f["rest_window"] == 0),
-    ])
+        "asked_nowhere": float(best_rest == 0), "asked_not_here": float(f["rest_window"] == 0),
+    }
+    return np.array([row[name] for name in QUESTION_FEATURES])
 
 
 class Ranker:
