@@ -90,7 +90,7 @@ def sources(squad: Path) -> list[tuple[str, Path, list[Question]]]:
 _NAME_RUN = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w’'.-]*(?: [A-Z][\w’'.-]*)*")
 
 
-def _is_synthetic(row: "Row") -> bool:
+def _is_synthetic(row: Row) -> bool:
     return row.question.id.startswith("syn-")
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from rag.answer import Answer
 from rag.chatbot import Chatbot
 from rag.config import Settings
-from rag.rank import Ranker
 from rag.errors import RagError
+from rag.rank import Ranker
 
 
 @dataclass(frozen=True)
@@ -287,8 +287,8 @@ def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
 
 def squad_table(reports: dict[str, Report], pooled: Report) -> str:
     """Per-article figures and the pooled ones, as a Markdown table."""
-    lines = ["| article | questions | hit@1 | hit@3 | answer acc. | AUROC | false abstention "
-             "| abstention recall | p50 ms |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [("| article | questions | hit@1 | hit@3 | answer acc. | AUROC | false abstention "
+              "| abstention recall | p50 ms |"), "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in [*reports.items(), ("**pooled**", pooled)]:
         lines.append(f"| {name} | {r.n} | {r.hit_at_1:.3f} | {r.hit_at_3:.3f} | "
                      f"{r.answer_accuracy:.3f} | {r.auroc:.3f} | {r.false_abstention:.3f} | "

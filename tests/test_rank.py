@@ -3,6 +3,7 @@
 import json
 import shutil
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +11,7 @@ from rag import Chatbot, Settings
 from rag.index import build_index
 from rag.rank import QUESTION_FEATURES, SENTENCE_FEATURES, Params, shipped_params
 
-from conftest import DATA
-
+DATA = Path(__file__).parent / "data"
 ARTICLE = DATA / "rank" / "cumuto-floods.txt"
 
 
