@@ -57,7 +57,7 @@ SENTENCE_FEATURES = (
     "rest", "salient_missing", "salient_missing_paragraph", "bigram", "chunk", "type_match",
     "type_missing", "title", "words", "leaning", "window_cosine", "window_cosine_gap",
     "paragraph_cosine", "paragraph_cosine_gap", "type_missing_elsewhere", "rarest_missing",
-    "negation_mismatch", "rest_window",
+    "negation_mismatch", "rest_window", "article_missing",
 )
 # Filled in once all of a question's candidates are known.
 _PER_QUESTION = frozenset({"cosine_gap", "lexical_gap", "paragraph_gap", "window_cosine_gap",
@@ -194,16 +194,16 @@ def _share(q: QuestionTerms, present: set[str], only: frozenset[str] | None = No
     return found / total if total else 0.0
 
 
-def _bigram(q: QuestionTerms, sequence: tuple[str, ...]) -> float:
+def _bigram(q: QuestionTerms, present: set[str], sequence: tuple[str, ...]) -> float:
     """Share of the question's adjacent term pairs that stand within three words in the sentence."""
     pairs = list(zip(q.terms, q.terms[1:]))
-    if not pairs:
+    both = [(a, b) for a, b in pairs if a in present and b in present]
+    if not both:
         return 0.0
     where: dict[str, list[int]] = {}
     for i, t in enumerate(sequence):
         where.setdefault(t, []).append(i)
-    found = sum(1 for a, b in pairs if any(abs(i - j) <= 3 for i in where.get(a, ())
-                                           for j in where.get(b, ())))
+    found = sum(1 for a, b in both if any(abs(i - j) <= 3 for i in where[a] for j in where[b]))
     return found / len(pairs)
 
 
@@ -229,7 +229,7 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             "rest_window": _share(q, window, rest) if rest else _share(q, window),
             "salient_missing": _share(q, sentence, q.salient, missing=True),
             "salient_missing_paragraph": _share(q, paragraph, q.salient, missing=True),
-            "bigram": _bigram(q, retriever.sentence_sequence(i)), "chunk": c.chunk_score,
+            "bigram": _bigram(q, sentence, retriever.sentence_sequence(i)), "chunk": c.chunk_score,
             "type_match": float(bool(q.labels) and span is not None),
             "type_missing": float(bool(q.labels) and span is None),
             "title": float(s.paragraph == 0), "words": math.log1p(len(words)),
@@ -237,6 +237,8 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             "window_cosine": c.window_cosine, "paragraph_cosine": c.paragraph_cosine,
             "rarest_missing": float(bool(rarest - window)),
             "negation_mismatch": float(negated != bool(_NEGATION.search(s.text))),
+            # Missing from the article itself, not from the corpus: the same at any corpus size.
+            "article_missing": _share(q, retriever.document_terms(s.doc), missing=True),
         }
         rows.append([0.0 if name in _PER_QUESTION else row[name] for name in SENTENCE_FEATURES])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
@@ -267,7 +269,8 @@ def _question_features(unknown: float, x: np.ndarray, scores: np.ndarray) -> np.
     row = {
         "margin": scores[order[0]] - second, "cosine": f["cosine"],
         "best_cosine": x[:, SENTENCE_FEATURES.index("cosine")].max(), "lexical": f["lexical"],
-        "window": f["window"], "unknown": unknown, "rarest_missing": f["rarest_missing"],
+        "window": f["window"], "unknown": f["article_missing"],
+        "rarest_missing": f["rarest_missing"],
         "least_salient_missing": x[:, SENTENCE_FEATURES.index("salient_missing_paragraph")].min(),
         "type_missing": f["type_missing"], "rest": f["rest"], "rest_window": f["rest_window"],
         "best_rest": best_rest,

@@ -177,6 +177,17 @@ class Retriever:
             m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
         return window, paragraph
 
+    @cached_property
+    def _document_terms(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for s, terms in zip(self.index.sentences, self._sentence_terms):
+            out.setdefault(s.doc, set()).update(terms)
+        return out
+
+    def document_terms(self, doc: str) -> set[str]:
+        """Terms of all quotable sentences of one document."""
+        return self._document_terms.get(doc, set())
+
     def sentence_terms(self, i: int) -> set[str]:
         """Terms of sentence i of the index."""
         return self._sentence_terms[i]
@@ -264,7 +275,7 @@ class Retriever:
         """Build the lazy tables now, so that the first question is as fast as the rest."""
         _ = (self._chunk_bm25, self._idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._doc_masks, self._paragraph_terms, self._sentence_sequences,
-             self._context_vectors)
+             self._context_vectors, self._document_terms, self._max_idf)
         self.encoder.encode(["warm up"])
 
     def question_terms(self, question: str) -> list[str]:
@@ -289,7 +300,11 @@ class Retriever:
     def idf(self, term: str) -> float:
         # A term the corpus never uses weighs as much as the rarest one: asking for it is
         # asking for something the article may not have.
-        return self._idf.get(term, max(self._idf.values(), default=1.0))
+        return self._idf.get(term, self._max_idf)
+
+    @cached_property
+    def _max_idf(self) -> float:
+        return max(self._idf.values(), default=1.0)
 
     def search(self, question: str, doc: str | None = None, vector: np.ndarray | None = None,
                terms: list[str] | None = None) -> list[Hit]:
