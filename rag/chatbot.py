@@ -15,6 +15,7 @@ from rag.conversation import Referent, Turn, asked_for, question_names, standalo
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.index import Document, Index, ensure_index
+from rag.rank import Ranker
 from rag.retrieve import Retriever
 
 
@@ -39,6 +40,7 @@ class Chatbot:
         # One reference to (index, retriever), swapped whole by reload(), so a question
         # answered while an article is being added sees one consistent index.
         self._state = (index, Retriever(index, self.encoder, settings))
+        self.ranker = Ranker()
 
     @classmethod
     def load(cls, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
@@ -162,8 +164,9 @@ class Chatbot:
         hits = retriever.search(query, doc=doc, vector=vector, terms=terms)
         candidates = retriever.candidate_sentences(hits, vector, terms)
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
-        answer = compose(query, candidates, titles, k, self.settings.min_confidence,
-                         self.settings.ranking)
+        ranking = self.ranker.rank(query, terms, candidates, retriever,
+                                   self.settings.min_confidence, self.settings.ranking)
+        answer = compose(query, ranking, titles, k)
         return dataclasses.replace(answer, question=question)
 
     def check_question(self, question: object) -> str:

@@ -323,8 +323,8 @@ def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
 @click.argument("questions", required=False, default="eval/test.jsonl")
 @_corpus_options
 @click.option("--squad", type=click.Path(dir_okay=False), default=None,
-              help="Evaluate on one article of a SQuAD 2.0 JSON file instead.")
-@click.option("--title", default=None, help="With --squad: the article's title (default: first).")
+              help="Evaluate on a SQuAD 2.0 JSON file instead: each article in a corpus of its own.")
+@click.option("--title", default=None, help="With --squad: only this article.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write report.md and plots comparing configurations into this folder.")
 @click.option("--conversations", type=click.Path(dir_okay=False), default=None,
@@ -345,11 +345,14 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
     """
     import tempfile
 
-    from rag.eval import evaluate, load_questions, load_squad
+    from rag.eval import evaluate, load_questions, load_squad, squad_command
 
     if conversations:
         _conversation_report(Path(conversations), _settings(corpus, index), as_json)
         return
+    if squad and title is None and not report_dir:
+        if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo):
+            return
 
     from rag.corpus import ensure_folder
 

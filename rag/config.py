@@ -23,7 +23,7 @@ class Settings:
     ivf_from_chunks: int = 50_000  # below: exact search; from here: IVF (bench/scaling.py)
     ivf_nprobe: int = 16  # IVF lists searched per question (recall@10 1.000 at 1M chunks)
     rrf_k: int = 60
-    min_confidence: float = 0.45  # below: abstain (fitted by bench/tune.py, see README)
+    min_confidence: float | None = None  # below: abstain; None: the fitted rag/params/ranking.json
     max_quotes: int = 3
     max_file_bytes: int = 2_000_000  # per article file
     max_question_chars: int = 1000

@@ -11,14 +11,18 @@ import json
 import re
 import statistics
 import string
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.answer import Answer
 from rag.chatbot import Chatbot
+from rag.config import Settings
 from rag.errors import RagError
+from rag.rank import Ranker
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Report:
     latency_p50_ms: float
     latency_p95_ms: float
     misses: tuple[dict, ...] = field(default=())
+    auroc: float = float("nan")  # confidence separating answerable from unanswerable ones
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,24 +125,54 @@ def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Que
             raise RagError(f"No article titled {title!r} in {path}; it has: {names or 'none'}.")
         article = articles[0]
         name = str(article.get("title") or "squad-article").replace("_", " ")
-        paragraphs, questions = [], []
+        paragraphs, pending = [], []
         for paragraph in article["paragraphs"]:
-            paragraphs.append(" ".join(paragraph["context"].split()))
+            context = paragraph["context"]
+            paragraphs.append(" ".join(context.split()))
             for qa in paragraph["qas"]:
                 answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
                 impossible = bool(qa.get("is_impossible")) or not answers
-                question = Question(str(qa["id"]), qa["question"], () if impossible else answers,
-                                    "" if impossible else " ".join(answers[0].split()),
-                                    not impossible)
-                if _problem(question):
-                    raise ValueError(f"question {question.id}: {_problem(question)}")
-                questions.append(question)
+                at = qa["answers"][0].get("answer_start", 0) if not impossible else 0
+                pending.append((len(paragraphs) - 1,
+                                len(" ".join((context[:at] + "x").split())) - 1, qa, answers,
+                                impossible))
+        text = name + "\n\n" + "\n\n".join(paragraphs) + "\n"
+        starts = [len(name) + 2 + sum(len(p) + 2 for p in paragraphs[:i])
+                  for i in range(len(paragraphs))]
+        questions = []
+        for number, at, qa, answers, impossible in pending:
+            bounds = (starts[number], starts[number] + len(paragraphs[number]))
+            evidence = "" if impossible else _unique_evidence(text, bounds, starts[number] + at,
+                                                              " ".join(answers[0].split()))
+            question = Question(str(qa["id"]), qa["question"], () if impossible else answers,
+                                evidence, not impossible)
+            if _problem(question):
+                raise ValueError(f"question {question.id}: {_problem(question)}")
+            questions.append(question)
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
         raise RagError(f"{path} is not a SQuAD 2.0 JSON file ({detail[:100]}).") from None
     if not paragraphs or not questions:
         raise RagError(f"The article {name!r} in {path} has no paragraphs or no questions.")
-    return name, name + "\n\n" + "\n\n".join(paragraphs) + "\n", questions
+    return name, text, questions
+
+
+def _unique_evidence(text: str, paragraph: tuple[int, int], at: int, answer: str) -> str:
+    """The answer at its own place, widened word by word inside its paragraph until the
+    article holds it once.
+
+    A short answer ("1960") may occur in several sentences; only the one it was written
+    about is the evidence.
+    """
+    found = text.find(answer, max(paragraph[0], at - 20), paragraph[1])
+    if found < 0 or abs(found - at) > 20:
+        return answer
+    a, b = found, found + len(answer)
+    while text.count(text[a:b]) > 1 and (a > paragraph[0] or b < paragraph[1]):
+        a = max(paragraph[0], text.rfind(" ", paragraph[0], max(a - 1, paragraph[0])) + 1)
+        space = text.find(" ", b + 1, paragraph[1])
+        b = space if space > 0 else paragraph[1]
+    return text[a:b]
 
 
 def normalize(text: str) -> str:
@@ -224,4 +259,76 @@ def _report(outcomes: list[Outcome]) -> Report:
         latency_p50_ms=round(statistics.median(latencies), 2),
         latency_p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2),
         misses=tuple(misses),
+        auroc=round(auroc([o.question.answerable for o in outcomes],
+                          [o.answer.confidence for o in outcomes]), 4),
     )
+
+
+def auroc(labels: list[bool], scores: list[float]) -> float:
+    """Chance that a random positive scores above a random negative (ties count half)."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    if not pos or not neg:
+        return float("nan")
+    first: dict[float, int] = {}
+    count: Counter = Counter()
+    for i, v in enumerate(sorted(pos + neg), 1):
+        first.setdefault(v, i)
+        count[v] += 1
+    rank = {v: first[v] + (count[v] - 1) / 2 for v in first}  # tied values share their mean rank
+    total = sum(rank[v] for v in pos) - len(pos) * (len(pos) + 1) / 2
+    return total / (len(pos) * len(neg))
+
+
+def squad_titles(path: Path) -> list[str]:
+    """Titles of the articles of a SQuAD 2.0 file, in file order."""
+    try:
+        return [str(a["title"]) for a in json.loads(Path(path).read_text(encoding="utf-8"))["data"]]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise RagError(f"{path} is not a SQuAD 2.0 JSON file ({type(e).__name__}).") from None
+
+
+def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
+                   ranker_for: Callable[[str], Ranker] | None = None
+                   ) -> tuple[dict[str, Report], Report]:
+    """Each article of a SQuAD file in a corpus of its own (built under scratch): a report
+    per article and one over all their questions. `ranker_for(title)` replaces the shipped
+    ranker, e.g. by one fitted without that article (bench/fit_ranking.py --end-to-end)."""
+    reports, pooled = {}, []
+    for number, title in enumerate(squad_titles(path)):
+        _, text, questions = load_squad(path, title)
+        if not questions:
+            continue
+        raw = Path(scratch) / str(number) / "corpus" / "raw"
+        raw.mkdir(parents=True)
+        (raw / "squad-article.txt").write_text(text, encoding="utf-8")
+        bot = Chatbot.load(raw.parent, raw.parent.parent / "index", settings)
+        if ranker_for is not None:
+            bot.ranker = ranker_for(title)
+        bot.warm_up()
+        reports[title], outcomes = evaluate(bot, questions)
+        pooled += outcomes
+    return reports, _report(pooled)
+
+
+def squad_table(reports: dict[str, Report], pooled: Report) -> str:
+    """Per-article figures and the pooled ones, as a Markdown table."""
+    lines = [("| article | questions | hit@1 | hit@3 | answer acc. | AUROC | false abstention "
+              "| abstention recall | p50 ms |"), "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in [*reports.items(), ("**pooled**", pooled)]:
+        lines.append(f"| {name} | {r.n} | {r.hit_at_1:.3f} | {r.hit_at_3:.3f} | "
+                     f"{r.answer_accuracy:.3f} | {r.auroc:.3f} | {r.false_abstention:.3f} | "
+                     f"{r.abstention_recall:.3f} | {r.latency_p50_ms:.1f} |")
+    return "\n".join(lines)
+
+
+def squad_command(path: Path, settings: Settings, as_json: bool, echo) -> bool:
+    """`rag eval --squad FILE` without --title: the per-article table, when the file holds
+    more than one article (False: let the caller evaluate its only article)."""
+    if len(squad_titles(path)) < 2:
+        return False
+    with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
+        reports, pooled = evaluate_squad(path, Path(scratch), settings)
+    echo(json.dumps({t: r.to_dict() for t, r in reports.items()} | {"pooled": pooled.to_dict()},
+                    ensure_ascii=False, indent=2) if as_json else squad_table(reports, pooled))
+    return True

@@ -30,9 +30,14 @@ def compare(bot: Chatbot, questions: list[Question]) -> dict[str, tuple[Report, 
 
 
 def write_report(directory: Path, source: str, results: dict[str, tuple[Report, list[Outcome]]],
-                 min_confidence: float) -> Path:
+                 min_confidence: float | None) -> Path:
     """Write report.md, metrics.png and confidence.png into directory; return report.md."""
     import matplotlib
+
+    from rag.rank import shipped_params
+
+    if min_confidence is None:
+        min_confidence = shipped_params().threshold
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -92,6 +92,8 @@ class ScoredSentence:
     lexical: float  # idf-weighted share of the question's terms in the sentence, 0..1
     chunk_score: float  # best fused score of a chunk holding it, scaled to 0..1
     unknown: float  # idf-weighted share of the question's terms found nowhere in the corpus
+    window_cosine: float = 0.0  # question . mean of the sentence and its paragraph neighbours
+    paragraph_cosine: float = 0.0  # question . mean of its paragraph's sentences
 
 
 def _stemmer():
@@ -142,6 +144,77 @@ class Retriever:
     @cached_property
     def _sentence_terms(self) -> list[set[str]]:
         return [set(self.analyzer.terms(s.text)) for s in self.index.sentences]
+
+    @cached_property
+    def _sentence_sequences(self) -> list[tuple[str, ...]]:
+        return [tuple(self.analyzer.terms(s.text)) for s in self.index.sentences]
+
+    @cached_property
+    def _paragraph_terms(self) -> dict[tuple[str, int], set[str]]:
+        """(doc, paragraph) -> the terms of all its sentences."""
+        out: dict[tuple[str, int], set[str]] = {}
+        for s, terms in zip(self.index.sentences, self._sentence_terms):
+            out.setdefault((s.doc, s.paragraph), set()).update(terms)
+        return out
+
+    @cached_property
+    def _context_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unit means of each sentence with its paragraph neighbours, and of its paragraph."""
+        vectors = self.index.sentence_vectors
+        sentences = self.index.sentences
+        window = vectors.astype(np.float32).copy()
+        paragraph = np.zeros_like(window)
+        groups: dict[tuple[str, int], list[int]] = {}
+        for i, s in enumerate(sentences):
+            groups.setdefault((s.doc, s.paragraph), []).append(i)
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(sentences) and (sentences[j].doc, sentences[j].paragraph) == (
+                        s.doc, s.paragraph):
+                    window[i] += vectors[j]
+        for ids in groups.values():
+            paragraph[ids] = vectors[ids].sum(axis=0)
+        for m in (window, paragraph):
+            m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+        return window, paragraph
+
+    @cached_property
+    def _document_terms(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for s, terms in zip(self.index.sentences, self._sentence_terms):
+            out.setdefault(s.doc, set()).update(terms)
+        return out
+
+    def document_terms(self, doc: str) -> set[str]:
+        """Terms of all quotable sentences of one document."""
+        return self._document_terms.get(doc, set())
+
+    def sentence_terms(self, i: int) -> set[str]:
+        """Terms of sentence i of the index."""
+        return self._sentence_terms[i]
+
+    def sentence_sequence(self, i: int) -> tuple[str, ...]:
+        """Terms of sentence i in reading order, repeats kept."""
+        return self._sentence_sequences[i]
+
+    def paragraph_terms(self, i: int) -> set[str]:
+        """Terms of the paragraph holding sentence i."""
+        s = self.index.sentences[i]
+        return self._paragraph_terms[(s.doc, s.paragraph)]
+
+    def window_terms(self, i: int) -> set[str]:
+        """Terms of sentence i and its neighbours in the same paragraph."""
+        s = self.index.sentences[i]
+        terms = set(self._sentence_terms[i])
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(self.index.sentences):
+                other = self.index.sentences[j]
+                if other.doc == s.doc and other.paragraph == s.paragraph:
+                    terms |= self._sentence_terms[j]
+        return terms
+
+    def known(self, term: str) -> bool:
+        """Whether any sentence of the corpus holds the term."""
+        return term in self._idf
 
     @cached_property
     def _idf(self) -> dict[str, float]:
@@ -201,7 +274,9 @@ class Retriever:
     def warm_up(self) -> None:
         """Build the lazy tables now, so that the first question is as fast as the rest."""
         _ = (self._chunk_bm25, self._idf, self._vocabulary, self._chunk_sentences,
-             self._acronyms, self._doc_masks, self.entity_kinds, self._sentence_starts)
+             self._acronyms, self._doc_masks, self._paragraph_terms, self._sentence_sequences,
+             self._context_vectors, self._document_terms, self._max_idf, self.entity_kinds,
+             self._sentence_starts)
         self.encoder.encode(["warm up"])
 
     def question_terms(self, question: str) -> list[str]:
@@ -226,7 +301,11 @@ class Retriever:
     def idf(self, term: str) -> float:
         # A term the corpus never uses weighs as much as the rarest one: asking for it is
         # asking for something the article may not have.
-        return self._idf.get(term, max(self._idf.values(), default=1.0))
+        return self._idf.get(term, self._max_idf)
+
+    @cached_property
+    def _max_idf(self) -> float:
+        return max(self._idf.values(), default=1.0)
 
     def search(self, question: str, doc: str | None = None, vector: np.ndarray | None = None,
                terms: list[str] | None = None) -> list[Hit]:
@@ -279,14 +358,15 @@ class Retriever:
                 chunk_score[s] = max(chunk_score.get(s, 0.0), hit.score / top)
         ids = sorted(chunk_score)
         cosines = self.index.sentence_vectors[ids] @ vector
+        window, paragraph = (m[ids] @ vector for m in self._context_vectors)
         weight = sum(self.idf(t) for t in terms) or 1.0
         unknown = sum(self.idf(t) for t in terms if t not in self._idf) / weight
         out = []
-        for s, cosine in zip(ids, cosines):
+        for s, cosine, w, p in zip(ids, cosines, window, paragraph):
             present = self._sentence_terms[s]
             lexical = sum(self.idf(t) for t in terms if t in present) / weight
             out.append(ScoredSentence(s, self.index.sentences[s], float(cosine), lexical,
-                                      chunk_score[s], unknown))
+                                      chunk_score[s], unknown, float(w), float(p)))
         return out
 
     @cached_property

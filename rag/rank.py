@@ -1,0 +1,310 @@
+"""Scored sentences -> ranked sentences and a confidence that any of them answers.
+
+Two logistic models over features that mean the same in any corpus: a sentence model ranks
+the candidates of one question, and a question model turns the best candidate and its
+competition into a confidence. Features are shares of the question's idf weight found in
+the sentence, its neighbours and its paragraph, gaps to the question's best candidate,
+whether the expected kind of answer is there (who -> a name, when -> a date, how much -> an
+amount), and whether the question's names and numbers occur nearby at all. Parameters and
+the abstention threshold are fitted by bench/fit_ranking.py and stored in
+rag/params/ranking.json; nothing here is tuned by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from rag.chunk import Sentence
+from rag.retrieve import STOPWORDS, Retriever, ScoredSentence
+
+# Expected entity labels by question form, first match wins.
+_QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|fund|funding|"
+                r"budget|raise|raised|fine|fined|revenue|earn|sell|sold)\b|\bworth\b|"
+                r"\bwhat (price|amount)\b|\bwhat (does|did|will|would) .{1,40} cost\b|"
+                r"\bhow (expensive|costly)\b", re.I), frozenset({"MONEY"})),
+    (re.compile(r"\bhow much\b", re.I), frozenset({"MONEY", "QUANTITY", "PERCENT", "CARDINAL"})),
+    (re.compile(r"\bhow many\b|\bwhat (percentage|share|number)\b|"
+                r"\bhow (far|big|large|tall|high|fast)\b|\bhow did .{1,40} vote\b", re.I),
+     frozenset({"CARDINAL", "QUANTITY", "PERCENT"})),
+    (re.compile(r"\bhow (old|long)\b", re.I), frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})),
+    (re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b|"
+                r"\bin what year\b|\bsince when\b", re.I), frozenset({"DATE", "TIME"})),
+    (re.compile(r"\bwhere\b|\bwhich (country|city|state|place|region)\b", re.I),
+     frozenset({"GPE", "LOC", "FAC", "ORG"})),
+    (re.compile(r"\b(which|what)( [\w-]+)? (company|companies|firm|firms|agency|organization|committee|"
+                r"group|brand|brands|maker|department|institute)\b", re.I),
+     frozenset({"ORG", "GPE", "NORP", "PERSON"})),  # the small model often calls a firm a PERSON
+    (re.compile(r"\bwho(se|m)?\b", re.I), frozenset({"PERSON", "ORG", "NORP", "GPE"})),
+)
+# "Who is Adam Segal?" asks for a description, not for a name.
+_DESCRIBE = re.compile(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+[A-Z][\w.]*(\s+[A-Z][\w.]*)*\s*\??\s*$")
+_LABEL_PRIORITY = {"PERSON": 0, "MONEY": 0, "DATE": 0, "CARDINAL": 1, "ORG": 1, "GPE": 2,
+                   "PERCENT": 1, "QUANTITY": 1, "TIME": 1, "FAC": 2, "LOC": 2, "NORP": 3}
+_TOKEN = re.compile(r"[\w’'.-]+")
+# A sentence opening on one of these leans on the one before it ("Deyal told this newspaper.").
+_LEANING = frozenset("he she it they this that these those his her their its him them".split())
+
+SENTENCE_FEATURES = (
+    "cosine", "cosine_gap", "lexical", "lexical_gap", "window", "paragraph", "paragraph_gap",
+    "rest", "salient_missing", "salient_missing_paragraph", "bigram", "chunk", "type_match",
+    "type_missing", "title", "words", "leaning", "window_cosine", "window_cosine_gap",
+    "paragraph_cosine", "paragraph_cosine_gap", "type_missing_elsewhere", "rarest_missing",
+    "negation_mismatch", "rest_window", "article_missing",
+)
+# Filled in once all of a question's candidates are known.
+_PER_QUESTION = frozenset({"cosine_gap", "lexical_gap", "paragraph_gap", "window_cosine_gap",
+                           "paragraph_cosine_gap", "type_missing_elsewhere"})
+# Fewer than the sentence model's, and not its raw score: with those, the fit follows SQuAD's
+# adversarial questions and loses the plain signals (no shared words, unknown names) of the
+# unanswerable news questions (leave-one-source-out, bench/fit_ranking.py).
+QUESTION_FEATURES = (
+    "margin", "cosine", "best_cosine", "lexical", "window", "unknown", "rarest_missing",
+    "least_salient_missing", "type_missing", "rest", "rest_window", "best_rest",
+    "asked_nowhere", "asked_not_here",
+)
+_NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|without|n't)\b|n['’]t\b", re.I)
+
+
+def expected_labels(question: str) -> frozenset[str]:
+    """Entity labels that would answer the question ('who' -> PERSON, ...); empty if any."""
+    if _DESCRIBE.match(question):
+        return frozenset()
+    for pattern, labels in _QUESTION_TYPES:
+        if pattern.search(question):
+            return labels
+    return frozenset()
+
+
+def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> tuple[int, int] | None:
+    """The entity of an expected kind that the question does not already name.
+
+    The entity nearest the question's own words in the sentence wins, with people ahead
+    of organizations and places by a few words ('who').
+    """
+    asked = question.lower()
+    anchors = [m.start() for word in re.findall(r"\w{4,}", asked)
+               for m in re.finditer(re.escape(word), sentence.text.lower())]
+    best = None
+    for entity in sentence.entities:
+        if entity.label not in labels:
+            continue
+        text = sentence.text[entity.start - sentence.start:entity.end - sentence.start]
+        if text.lower() in asked:
+            continue
+        a, b = entity.start - sentence.start, entity.end - sentence.start
+        distance = min((min(abs(a - x), abs(b - x)) for x in anchors), default=0)
+        key = distance + 30 * _LABEL_PRIORITY.get(entity.label, 9)  # 30 chars per rank
+        if best is None or key < best[0]:
+            best = (key, (entity.start, entity.end))
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A linear model over named features; weights already divide by the feature scale."""
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return x @ np.asarray(self.weights) + self.bias
+
+
+@dataclass(frozen=True)
+class Params:
+    version: str
+    sentence: Model
+    question: Model
+    threshold: float  # confidence below which the bot abstains
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Params":
+        models = {}
+        for name, expected in (("sentence", SENTENCE_FEATURES), ("question", QUESTION_FEATURES)):
+            m = data[name]
+            if tuple(m["weights"]) != expected:
+                raise ValueError(f"{name} features in ranking.json are {tuple(m['weights'])}, "
+                                 f"the code computes {expected}: run bench/fit_ranking.py")
+            models[name] = Model(expected, tuple(float(m["weights"][f]) for f in expected),
+                                 float(m["bias"]))
+        return cls(str(data["version"]), models["sentence"], models["question"],
+                   float(data["threshold"]))
+
+
+@lru_cache(maxsize=1)
+def shipped_params() -> Params:
+    """The parameters in rag/params/ranking.json."""
+    text = resources.files("rag").joinpath("params", "ranking.json").read_text(encoding="utf-8")
+    return Params.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Ranked:
+    candidate: ScoredSentence
+    score: float  # sentence model's log-odds that it answers
+    span: tuple[int, int] | None  # the expected kind of entity in it (document offsets)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    ranked: tuple[Ranked, ...]  # best first
+    confidence: float  # 0..1 that the best sentence answers the question
+    abstained: bool
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]  # idf of each term
+    salient: frozenset[str]  # names and numbers the question states
+    labels: frozenset[str]  # expected answer entity labels
+    unknown: float  # share of weight the corpus never uses
+
+
+def question_terms(question: str, terms: list[str], retriever: Retriever) -> QuestionTerms:
+    """The question's weighted terms and, among them, the names and numbers it states."""
+    salient = set()
+    for n, token in enumerate(_TOKEN.findall(question)):
+        if any(c.isdigit() for c in token) or (n > 0 and token[:1].isupper()):
+            salient.update(retriever.analyzer.stem(w) for w in retriever.analyzer.words(token)
+                           if w not in STOPWORDS)
+    weights = tuple(retriever.idf(t) for t in terms)
+    total = sum(weights) or 1.0
+    unknown = sum(w for t, w in zip(terms, weights) if not retriever.known(t)) / total
+    return QuestionTerms(tuple(terms), weights, frozenset(salient & set(terms)),
+                         expected_labels(question), unknown)
+
+
+def _share(q: QuestionTerms, present: set[str], only: frozenset[str] | None = None,
+           missing: bool = False) -> float:
+    total = found = 0.0
+    for t, w in zip(q.terms, q.weights):
+        if only is not None and t not in only:
+            continue
+        total += w
+        found += w * ((t not in present) if missing else (t in present))
+    return found / total if total else 0.0
+
+
+def _bigram(q: QuestionTerms, present: set[str], sequence: tuple[str, ...]) -> float:
+    """Share of the question's adjacent term pairs that stand within three words in the sentence."""
+    pairs = list(zip(q.terms, q.terms[1:]))
+    both = [(a, b) for a, b in pairs if a in present and b in present]
+    if not both:
+        return 0.0
+    where: dict[str, list[int]] = {}
+    for i, t in enumerate(sequence):
+        where.setdefault(t, []).append(i)
+    found = sum(1 for a, b in both if any(abs(i - j) <= 3 for i in where[a] for j in where[b]))
+    return found / len(pairs)
+
+
+def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSentence],
+                      retriever: Retriever) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
+    """One row of SENTENCE_FEATURES per candidate, and the answer entity found in each."""
+    rest = frozenset(set(q.terms) - q.salient) or None
+    rarest = {q.terms[int(np.argmax(q.weights))]} if q.terms else set()
+    negated = bool(_NEGATION.search(question))
+    rows, spans = [], []
+    for c in candidates:
+        s, i = c.sentence, c.index
+        span = answer_entity(s, q.labels, question) if q.labels else None
+        spans.append(span)
+        paragraph = retriever.paragraph_terms(i)
+        sentence = retriever.sentence_terms(i)
+        window = retriever.window_terms(i)
+        words = s.text.split()
+        row = {
+            "cosine": c.cosine, "lexical": c.lexical, "window": _share(q, window),
+            "paragraph": _share(q, paragraph),
+            "rest": _share(q, sentence, rest) if rest else c.lexical,
+            "rest_window": _share(q, window, rest) if rest else _share(q, window),
+            "salient_missing": _share(q, sentence, q.salient, missing=True),
+            "salient_missing_paragraph": _share(q, paragraph, q.salient, missing=True),
+            "bigram": _bigram(q, sentence, retriever.sentence_sequence(i)), "chunk": c.chunk_score,
+            "type_match": float(bool(q.labels) and span is not None),
+            "type_missing": float(bool(q.labels) and span is None),
+            "title": float(s.paragraph == 0), "words": math.log1p(len(words)),
+            "leaning": float(bool(words) and words[0].lower().strip("“\"'") in _LEANING),
+            "window_cosine": c.window_cosine, "paragraph_cosine": c.paragraph_cosine,
+            "rarest_missing": float(bool(rarest - window)),
+            "negation_mismatch": float(negated != bool(_NEGATION.search(s.text))),
+            # Missing from the article itself, not from the corpus: the same at any corpus size.
+            "article_missing": _share(q, retriever.document_terms(s.doc), missing=True),
+        }
+        rows.append([0.0 if name in _PER_QUESTION else row[name] for name in SENTENCE_FEATURES])
+    x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
+    if len(rows):
+        # Gaps to the question's best: the same meaning in a corpus of one article or many.
+        for gap, base in (("cosine_gap", "cosine"), ("lexical_gap", "lexical"),
+                          ("paragraph_gap", "paragraph"), ("window_cosine_gap", "window_cosine"),
+                          ("paragraph_cosine_gap", "paragraph_cosine")):
+            col = x[:, SENTENCE_FEATURES.index(base)]
+            x[:, SENTENCE_FEATURES.index(gap)] = col - col.max()
+        typed = x[:, SENTENCE_FEATURES.index("type_match")]
+        x[:, SENTENCE_FEATURES.index("type_missing_elsewhere")] = (
+            x[:, SENTENCE_FEATURES.index("type_missing")] * float(typed.max() > 0))
+    return x, spans
+
+
+def question_features(q: QuestionTerms, x: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """QUESTION_FEATURES of the best-scoring candidate and its competition."""
+    return _question_features(q.unknown, x, scores)
+
+
+def _question_features(unknown: float, x: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    order = np.argsort(-scores, kind="stable")
+    top = x[order[0]]
+    f = dict(zip(SENTENCE_FEATURES, top))
+    second = scores[order[1]] if len(order) > 1 else scores[order[0]]
+    best_rest = x[:, SENTENCE_FEATURES.index("rest_window")].max()
+    row = {
+        "margin": scores[order[0]] - second, "cosine": f["cosine"],
+        "best_cosine": x[:, SENTENCE_FEATURES.index("cosine")].max(), "lexical": f["lexical"],
+        "window": f["window"], "unknown": f["article_missing"],
+        "rarest_missing": f["rarest_missing"],
+        "least_salient_missing": x[:, SENTENCE_FEATURES.index("salient_missing_paragraph")].min(),
+        "type_missing": f["type_missing"], "rest": f["rest"], "rest_window": f["rest_window"],
+        "best_rest": best_rest,
+        # Steps, not slopes: none of what was asked (beyond the names) is near the answer.
+        "asked_nowhere": float(best_rest == 0), "asked_not_here": float(f["rest_window"] == 0),
+    }
+    return np.array([row[name] for name in QUESTION_FEATURES])
+
+
+class Ranker:
+    """Ranks one question's candidate sentences and decides whether to answer."""
+
+    def __init__(self, params: Params | None = None):
+        self._params = params
+
+    @property
+    def params(self) -> Params:
+        return self._params or shipped_params()
+
+    def rank(self, question: str, terms: list[str], candidates: list[ScoredSentence],
+             retriever: Retriever, min_confidence: float | None = None,
+             by: str = "full") -> Ranking:
+        """Candidates best first with the confidence of the best; `by="cosine"` ranks by
+        cosine alone (for evaluation)."""
+        if not candidates:
+            return Ranking((), 0.0, True)
+        q = question_terms(question, terms, retriever)
+        x, spans = sentence_features(question, q, candidates, retriever)
+        scores = self.params.sentence.scores(x)
+        if by == "cosine":
+            scores = x[:, SENTENCE_FEATURES.index("cosine")]
+        z = float(self.params.question.scores(question_features(q, x, scores)[None, :])[0])
+        confidence = 1.0 / (1.0 + math.exp(-z))
+        threshold = self.params.threshold if min_confidence is None else min_confidence
+        order = np.argsort(-scores, kind="stable")
+        ranked = tuple(Ranked(candidates[i], float(scores[i]), spans[i]) for i in order)
+        return Ranking(ranked, confidence, confidence < threshold)

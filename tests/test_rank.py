@@ -1,0 +1,95 @@
+"""Ranking and abstention (rag/rank.py) on a short made-up article with one trap of each kind."""
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from rag import Chatbot, Settings
+from rag.index import build_index
+from rag.rank import QUESTION_FEATURES, SENTENCE_FEATURES, Params, shipped_params
+
+DATA = Path(__file__).parent / "data"
+ARTICLE = DATA / "rank" / "cumuto-floods.txt"
+
+
+def _bot(root, encoder, others: bool) -> Chatbot:
+    raw = root / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(ARTICLE, raw)
+    if others:
+        for path in (DATA / "corpus" / "raw").iterdir():
+            shutil.copy(path, raw)
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    build_index(settings, encoder=encoder)
+    return Chatbot(settings)
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory, encoder):
+    """The made-up article as the only one in its corpus."""
+    return _bot(tmp_path_factory.mktemp("alone"), encoder, others=False)
+
+
+@pytest.fixture(scope="module")
+def among(tmp_path_factory, encoder):
+    """The same article among the three of tests/data/corpus."""
+    return _bot(tmp_path_factory.mktemp("among"), encoder, others=True)
+
+
+def test_shipped_parameters_match_the_features():
+    params = shipped_params()
+    assert params.sentence.features == SENTENCE_FEATURES
+    assert params.question.features == QUESTION_FEATURES
+    assert 0 < params.threshold < 1
+
+
+def test_stale_parameters_are_refused():
+    data = json.loads(resources.files("rag").joinpath("params", "ranking.json").read_text())
+    data["sentence"]["weights"].pop("cosine")
+    with pytest.raises(ValueError, match="fit_ranking"):
+        Params.from_dict(data)
+
+
+def test_when_question_gets_the_sentence_with_a_date(alone):
+    answer = alone.ask("When did the council buy the battery?")
+    assert not answer.abstained
+    assert "12 February 2023" in answer.answer
+    start, end = answer.quotes[0].answer_span
+    assert answer.quotes[0].text[start:end] == "12 February 2023"
+
+
+def test_description_is_preferred_to_a_fragment(alone):
+    answer = alone.ask("Who is Inderdai Deyal?")
+    assert not answer.abstained
+    assert answer.answer.startswith("Inderdai Deyal, a 62-year-old rice farmer")
+
+
+def test_the_asked_role_wins(alone):
+    answer = alone.ask("How much can a worker be fined?")
+    assert "$200" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "What is Marla Quinn's salary?",
+    "How many cows drowned in Cumuto?",
+    "Who won the 2018 World Cup?",
+])
+def test_subject_alone_is_not_an_answer(alone, question):
+    """Only the question's subject (a name) is in the article, not what it asks."""
+    assert alone.ask(question).abstained
+
+
+QUESTIONS = ["When did the council buy the battery?", "Who is Inderdai Deyal?",
+             "How much can a worker be fined?", "What is Marla Quinn's salary?",
+             "How long will the drainage work take?", "How many cows drowned in Cumuto?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_confidence_does_not_move_with_corpus_size(alone, among, question):
+    one, several = alone.ask(question), among.ask(question)
+    assert one.abstained == several.abstained
+    assert abs(one.confidence - several.confidence) < 0.1
+    assert one.quotes[0].text == several.quotes[0].text
