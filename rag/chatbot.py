@@ -136,7 +136,8 @@ class Chatbot:
     def _question_referents(self, question: str) -> tuple[Referent, ...]:
         """Names in a question, with the entity kind the articles give them."""
         kinds = self.retriever.entity_kinds
-        return tuple(Referent(r.text, kinds.get(r.text.lower(), "")) for r in question_names(question))
+        return tuple(Referent(r.text, kinds.get(r.text.lower(), ""), True)
+                     for r in question_names(question))
 
     def _referents(self, answer: Answer, question: str) -> tuple[Referent, ...]:
         """What a later pronoun may name, most salient first: the entity that answered,

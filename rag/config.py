@@ -30,7 +30,7 @@ class Settings:
     lock_timeout: float = 120.0  # seconds to wait for another build (or add) to finish
     retrieval: str = "hybrid"  # hybrid | dense | bm25 (the last two for evaluation)
     query_encoder: str = "onnx"  # onnx: int8 model, no PyTorch at query time | torch
-    build_encoder: str = "torch"  # torch: the reference model for articles | onnx: the int8 copy (recorded in the manifest)
+    build_encoder: str = "onnx"  # onnx: the int8 copy, as questions use | torch: the reference model (recorded in the manifest)
     ranking: str = "full"  # full: cosine, terms and answer type | cosine (for evaluation)
 
     def __post_init__(self) -> None:

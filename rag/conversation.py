@@ -25,6 +25,7 @@ _CONTINUES = re.compile(r"^\s*(and|but|so|also|or|then|what about|how about|what
 _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what (year|time|day|"
                      r"month|date|kind|sort)|which (year|day|month)|when|where|why|who|whom|"
                      r"whose|what|which|how)\b", re.IGNORECASE)
+_IDENTITY = re.compile(r"\b(name|named|called|who (is|was) (he|she|it|they))\b", re.IGNORECASE)
 _PEOPLE = ("PERSON",)
 _THINGS = ("ORG", "GPE", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART", "FAC", "LOC")
 _PLACES = ("GPE", "LOC", "FAC", "ORG")
@@ -36,6 +37,7 @@ class Referent:
 
     text: str
     label: str
+    named: bool = False  # named by the question itself, not only by the answer
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,11 @@ def standalone(question: str, previous: Turn | None, content_terms: int) -> tupl
 
 
 def _depends(question: str, content_terms: int) -> bool:
-    if _CONTINUES.search(question) or content_terms == 0:
+    if content_terms == 0:
         return True
+    if _CONTINUES.search(question):  # "and what has the FCC proposed?" names its subject
+        return not (question_names(question) and content_terms >= 2
+                    and not _REFERS_BACK.search(question))
     if _REFERS_BACK.search(question):
         return True
     return bool(_POINTS_INTO.search(question)) and content_terms <= 2
@@ -82,9 +87,12 @@ def _depends(question: str, content_terms: int) -> bool:
 
 def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
     """The question with each pronoun replaced by its referent, or None when it holds
-    words that only the previous question can explain (this, that, there, the second...)."""
+    words that only the previous question can explain (this, that, there, the second...)
+    or asks who the referent is ("what was her name?")."""
     if _CONTINUES.search(question) or re.search(r"\b(this|that|these|those|such|then)\b",
                                                  question, re.IGNORECASE):
+        return None
+    if _IDENTITY.search(question):
         return None
     if _POINTS_INTO.search(question):
         return None
@@ -96,7 +104,10 @@ def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
         if kind is None:
             out.append(token)
             continue
-        referent = next((r for r in referents if r.label in kind), None)
+        # "it"/"they" name a company or place only when the question before named it: an
+        # organization that merely appears in the answer ("the council") is a guess.
+        pool = referents if kind is not _THINGS else [r for r in referents if r.named]
+        referent = next((r for r in pool if r.label in kind), None)
         if referent is None:
             return None
         suffix = _PERSON.get(lower, _THING.get(lower, ""))

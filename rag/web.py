@@ -192,8 +192,8 @@ def _restore(saved: object) -> tuple[list[dict], list[Turn], list[dict]]:
     try:
         _, history, turns, answers = saved
         restored = [Turn(t["question"], t["interpreted_as"],
-                         tuple(Referent(r["text"], r["label"]) for r in t["referents"]),
-                         t.get("topic", "")) for t in turns]
+                         tuple(Referent(r["text"], r["label"], bool(r.get("named")))
+                               for r in t["referents"]), t.get("topic", "")) for t in turns]
         return _messages(history), restored[-MAX_TURNS:], [a for a in answers if isinstance(a, dict)]
     except (TypeError, ValueError, KeyError, AttributeError):
         return [], [], []

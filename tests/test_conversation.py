@@ -7,7 +7,8 @@ from rag.conversation import Referent, Turn, asked_for, question_names, standalo
 
 
 def turn(question, *referents, topic=""):
-    return Turn(question, question, tuple(Referent(t, label) for t, label in referents), topic)
+    return Turn(question, question, tuple(Referent(t, label, t in question) for t, label in referents),
+                topic)
 
 
 @pytest.mark.parametrize("question, previous, expected", [
@@ -16,8 +17,12 @@ def turn(question, *referents, topic=""):
     ("What legislation has he sponsored?",
      turn("What did Rubio say?", ("ZTE", "ORG"), ("Marco Rubio", "PERSON")),
      "What legislation has Marco Rubio sponsored?"),
-    ("What is its budget?", turn("Who runs the lab?", ("Coastal Marine Lab", "ORG")),
+    ("What is its budget?", turn("Who runs the Coastal Marine Lab?", ("Coastal Marine Lab", "ORG")),
      "What is Coastal Marine Lab’s budget?"),
+    ("How much will it cost?", turn("How long is the network?", ("The City Council", "ORG")),
+     "How long is the network? How much will it cost?"),  # "it" is not the council
+    ("What was her name?", turn("What did the bakery owner lose?", ("Priya Nair", "PERSON")),
+     "What did the bakery owner lose? What was her name?"),
     ("for how long?", turn("Why was ZTE banned?"), "Why was ZTE banned? For how long?"),
     ("And the second?", turn("What is the first part?", topic="What does McConnell suggest?"),
      "What does McConnell suggest? And the second?"),
@@ -25,7 +30,8 @@ def turn(question, *referents, topic=""):
 ])
 def test_follow_ups_are_rewritten(question, previous, expected):
     content = {"What did she warn against?": 1, "What legislation has he sponsored?": 2,
-               "What is its budget?": 1}.get(question, 0)
+               "What is its budget?": 1, "How much will it cost?": 1,
+               "What was her name?": 1}.get(question, 0)
     assert standalone(question, previous, content)[0] == expected
 
 
@@ -82,3 +88,9 @@ def test_context_argument_still_works(bot):
     answer = bot.ask("for how long?", context="Why was ZTE banned?")
     assert answer.question == "for how long?"
     assert answer.interpreted_as == "Why was ZTE banned? For how long?"
+
+
+def test_a_continuation_that_names_its_subject_stands_alone():
+    previous = turn("What did the Pentagon ban?", ("Pentagon", "ORG"))
+    assert standalone("And what has the FCC proposed?", previous, 2)[0] == (
+        "And what has the FCC proposed?")
