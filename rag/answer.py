@@ -9,32 +9,66 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from rag.rank import Ranking, answer_entity, expected_labels  # noqa: F401  (public names)
 
 
 @dataclass(frozen=True)
 class Quote:
-    text: str  # == cleaned[start:end] of doc, always
+    """One verbatim sentence of an article, with where it is.
+
+    Attributes:
+        text: the sentence, exactly ``clean_text[start:end]`` of article ``doc``
+            (``corpus/clean/<doc>.txt``).
+        doc: the article's id (see ``rag list``); title: its headline.
+        section: the nearest subheading above the sentence, or "".
+        paragraph: 1-based body paragraph; 0 for the headline.
+        start, end: character offsets in the cleaned article text.
+        score: 0..1, the ranking model's share for this sentence among the question's
+            candidate sentences (they sum to 1 over all candidates; quotes are best first).
+        answer_span: the short answer as offsets inside ``text`` (the whole sentence when no
+            shorter span is typed), on the first quote of an answer only; else None.
+        answer_offsets: the same span in the article's cleaned text, or None.
+    """
+
+    text: str
     doc: str
-    title: str  # the article's title
+    title: str
     section: str
     paragraph: int
     start: int
     end: int
     score: float
-    answer_span: tuple[int, int] | None = None  # short answer inside text
+    answer_span: tuple[int, int] | None = None
+    answer_offsets: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class Answer:
+    """What the chatbot says to a question.
+
+    Attributes:
+        question: the question as asked (cleaned of control characters).
+        answer: the best sentence, verbatim from the article; "" when abstained.
+        abstained: True when the articles do not say: ``quotes`` are then only the closest
+            passages, not an answer.
+        quotes: up to k distinct sentences, best first.
+        confidence: 0..1, the abstention model's estimate that the best sentence answers;
+            below the fitted threshold the bot abstains.
+        interpreted_as: for a follow-up in a conversation, the standalone question that was
+            answered; None when the question stood on its own.
+    """
+
     question: str
-    answer: str  # verbatim short answer, "" if abstained
+    answer: str
     abstained: bool
-    quotes: tuple[Quote, ...]  # best first; closest passages if abstained
-    confidence: float = 0.0  # 0..1; below the fitted threshold the bot abstains
-    interpreted_as: str | None = None  # a follow-up made standalone, as it was answered
+    quotes: tuple[Quote, ...]
+    confidence: float = 0.0
+    interpreted_as: str | None = None
 
     def to_dict(self) -> dict:
+        """The answer as JSON-ready dicts and lists."""
         return asdict(self)
 
 
@@ -44,7 +78,12 @@ def compose(question: str, ranking: Ranking, titles: dict[str, str], max_quotes:
         return Answer(question, "", True, ())
     quotes = []
     used: set[tuple[str, int]] = set()
-    for r in ranking.ranked:
+    # Scores are the sentence model's log-odds: a softmax over the question's candidates
+    # (as the model was fitted) gives each a documented 0..1 share.
+    logits = np.array([r.score for r in ranking.ranked])
+    shares = np.exp(logits - logits.max())
+    shares /= shares.sum()
+    for r, share in zip(ranking.ranked, shares):
         s = r.candidate.sentence
         key = (s.doc, s.start)
         if key in used:
@@ -54,7 +93,8 @@ def compose(question: str, ranking: Ranking, titles: dict[str, str], max_quotes:
         if not ranking.abstained and not quotes:
             span = (r.span[0] - s.start, r.span[1] - s.start) if r.span else (0, len(s.text))
         quotes.append(Quote(s.text, s.doc, titles.get(s.doc, s.doc), s.section, s.paragraph,
-                            s.start, s.end, round(r.score, 4), span))
+                            s.start, s.end, round(float(share), 4), span,
+                            (s.start + span[0], s.start + span[1]) if span else None))
         if len(quotes) >= max_quotes:
             break
     answer = "" if ranking.abstained else ranking.ranked[0].candidate.sentence.text

@@ -118,3 +118,13 @@ def test_questions_route_to_the_right_article(bot, question, doc):
     assert not answer.abstained
     assert answer.quotes[0].doc == doc
     assert answer.quotes[0].title == bot.documents[doc].title
+
+
+def test_scores_are_shares_and_the_answer_span_has_article_offsets(bot, cleaned):
+    answer = bot.ask("Who is Adam Segal?")
+    scores = [q.score for q in answer.quotes]
+    assert all(0.0 <= s <= 1.0 for s in scores) and scores == sorted(scores, reverse=True)
+    best = answer.quotes[0]
+    a, b = best.answer_offsets
+    assert cleaned[best.doc][a:b] == best.text[best.answer_span[0]:best.answer_span[1]]
+    assert "score" in (type(best).__doc__ or "") and "abstained" in (type(answer).__doc__ or "")
