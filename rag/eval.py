@@ -71,16 +71,22 @@ class Report:
         return asdict(self)
 
 
-def load_questions(path: Path) -> list[Question]:
-    """Read a JSON Lines question file. Raises RagError naming the bad line."""
+def json_lines(path: Path, kind: str) -> list[tuple[int, str]]:
+    """(line number, line) of the non-blank lines of a JSON Lines file of `kind`s.
+
+    Raises RagError when the file cannot be read.
+    """
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        raise RagError(f"Cannot read question file {path}: {e}.") from None
+        raise RagError(f"Cannot read {kind} file {path}: {e}.") from None
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSON Lines question file. Raises RagError naming the bad line."""
     questions = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in json_lines(path, "question"):
         try:
             row = json.loads(line)
             question = Question(str(row["id"]), row["question"], tuple(row.get("answers", ())),

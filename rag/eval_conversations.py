@@ -16,6 +16,7 @@ from pathlib import Path
 from rag.answer import Answer
 from rag.chatbot import Chatbot
 from rag.errors import RagError
+from rag.eval import json_lines
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,8 @@ class ConversationReport:
 
 def load_conversations(path: Path) -> list[dict]:
     """Read a conversation file. Raises RagError naming the bad line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise RagError(f"Cannot read conversation file {path}: {e}.") from None
     conversations = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in json_lines(path, "conversation"):
         try:
             row = json.loads(line)
             turns = row["turns"]

@@ -1,4 +1,5 @@
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,25 @@ def fresh_corpus(tmp_path):
     raw.mkdir(parents=True)
     shutil.copy(DATA / "corpus" / "raw" / f"{SEED}.txt", raw)
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+@pytest.fixture
+def concurrently():
+    """Run call(arg) for every arg in its own thread at once; returns (results, errors)."""
+    def run(call, args, timeout=60):
+        results, errors = [], []
+
+        def worker(arg):
+            try:
+                results.append((arg, call(arg)))
+            except Exception as e:  # noqa: BLE001 - any failure is what the caller looks for
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker, args=(arg,)) for arg in args]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+        return results, errors
+
+    return run

@@ -61,7 +61,7 @@ def one_line_error(result) -> str:
 
 # --- No article is ever lost --------------------------------------------------------------
 
-def test_concurrent_adds_of_the_same_file_name_keep_every_article(tmp_path):
+def test_concurrent_adds_of_the_same_file_name_keep_every_article(tmp_path, concurrently):
     raw = tmp_path / "corpus" / "raw"
     sources = []
     for n in range(12):
@@ -69,22 +69,10 @@ def test_concurrent_adds_of_the_same_file_name_keep_every_article(tmp_path):
         folder.mkdir()
         (folder / "story.txt").write_text(story(n), encoding="utf-8")
         sources.append(folder / "story.txt")
-    results, errors = {}, []
-
-    def add(source):
-        try:
-            results[source] = add_files([source], raw, 10_000)[0]
-        except Exception as e:  # noqa: BLE001 - any failure is what this test looks for
-            errors.append(e)
-
-    threads = [threading.Thread(target=add, args=(s,)) for s in sources]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
+    results, errors = concurrently(lambda source: add_files([source], raw, 10_000)[0], sources)
+    assert not errors and len(results) == 12
     assert len(list(raw.glob("*.txt"))) == 12
-    for source, result in results.items():  # each uploader is told where their text is
+    for source, result in results:  # each uploader is told where their text is
         assert result.status == ADDED
         assert result.target.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
 

@@ -4,7 +4,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -43,23 +42,11 @@ def test_fuzz_ask_raises_only_documented_errors(bot, question):
         assert bot.documents[quote.doc].text[quote.start:quote.end] == quote.text
 
 
-def test_chatbot_is_thread_safe(bot):
+def test_chatbot_is_thread_safe(bot, concurrently):
     questions = ["Who is Betsy Cooper?", "What did the FCC propose?", "capital of Peru?",
                  "How many sea stars did volunteers count?", "why was zte banned"] * 4
     expected = {q: bot.ask(q) for q in set(questions)}
-    results, errors = [], []
-
-    def worker(q):
-        try:
-            results.append((q, bot.ask(q)))
-        except Exception as e:  # noqa: BLE001 - any failure is what this test looks for
-            errors.append(e)
-
-    threads = [threading.Thread(target=worker, args=(q,)) for q in questions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results, errors = concurrently(bot.ask, questions)
     assert not errors and len(results) == len(questions)
     for q, answer in results:
         assert answer.answer == expected[q].answer
