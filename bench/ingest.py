@@ -99,7 +99,7 @@ def main() -> None:
         for run in range(args.runs):
             corpus = work / f"add-{run}"
             shutil.copytree(work / "corpus", corpus)
-            shutil.copytree(work / "index-torch", work / f"add-index-{run}")
+            shutil.copytree(work / "index-onnx", work / f"add-index-{run}")  # the default
             adds.append(_run([sys.executable, "-m", "rag", "-q", "add", str(work / "harbor-news.txt"),
                               "--corpus", str(corpus), "--index", str(work / f"add-index-{run}")],
                              cwd=ROOT))
@@ -114,7 +114,7 @@ def main() -> None:
         seconds = median([r[0] for r in runs])
         print(f"{'rag build from scratch, build_encoder=' + encoder:<58} {seconds:8.2f} "
               f"{max(r[1] for r in runs):8.0f} {seconds / plain_s:8.2f}")
-    print(f"{'rag add of a 900-word article, fresh process (torch)':<58} "
+    print(f"{'rag add of a 900-word article, fresh process (onnx)':<58} "
           f"{median([a[0] for a in adds]):8.2f} {max(a[1] for a in adds):8.0f}")
     for encoder, seconds in app.items():
         print(f"{'add in the running app (web upload path), ' + encoder:<58} {seconds:8.2f}")

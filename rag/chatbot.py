@@ -32,9 +32,9 @@ class Chatbot:
         (Settings.query_encoder, build_encoder)."""
         self.settings = settings
         self.encoder = encoder or make_encoder(settings.model, settings.query_encoder)
-        self._build_encoder = encoder or (  # loads only if a build runs
-            self.encoder if settings.build_encoder == settings.query_encoder
-            else make_encoder(settings.model, settings.build_encoder))
+        # Loads only if a build runs (an upload, a changed corpus), then stays loaded.
+        self._build_encoder = encoder or make_encoder(settings.model, settings.build_encoder,
+                                                      for_builds=True)
         self._splitter = TextSplitter()  # loads only if a build runs, then stays loaded
         index = index or ensure_index(settings, self._build_encoder, self._splitter)
         # One reference to (index, retriever), swapped whole by reload(), so a question

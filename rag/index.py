@@ -226,7 +226,8 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | Onnx
         previous = None if force else _reusable(settings, manifest)
         say(f"Building index: {reason}")
         try:
-            encoder = encoder or make_encoder(settings.model, settings.build_encoder)
+            encoder = encoder or make_encoder(settings.model, settings.build_encoder,
+                                              for_builds=True)
             return _build(settings, manifest, previous, encoder, splitter or TextSplitter(),
                           reason, say, progress is not None, started)
         except OSError as e:
