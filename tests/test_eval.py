@@ -63,7 +63,9 @@ def test_eval_squad_from_the_cli(tmp_path):
     report = json.loads(result.output[result.output.index("{"):])
     assert report["n"] == 6 and report["grounded"] == 1.0
     assert report["hit_at_3"] >= 0.75
-    assert (tmp_path / "report" / "report.md").is_file()
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "- model: all-MiniLM-L6-v2" in text and "- when: " in text
+    assert "false abstention — answerable questions it declined (lower is better)" in text
     assert (tmp_path / "report" / "metrics.png").stat().st_size > 1000
     assert (tmp_path / "report" / "confidence.png").stat().st_size > 1000
 
