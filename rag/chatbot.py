@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer import Answer, compose
@@ -27,9 +27,9 @@ class Chatbot:
 
     def __init__(self, settings: Settings, index: Index | None = None,
                  encoder: Encoder | OnnxEncoder | None = None):
-        """`encoder` embeds questions (and documents, if a build is needed); by default
-        questions use the int8 ONNX copy of the model and builds the reference model
-        (Settings.query_encoder, build_encoder)."""
+        """`encoder` embeds questions (and documents, if a build is needed); by default both
+        use the int8 ONNX copy of the model (Settings.query_encoder and build_encoder), a
+        build's session on every core."""
         self.settings = settings
         self.encoder = encoder or make_encoder(settings.model, settings.query_encoder)
         # Loads only if a build runs (an upload, a changed corpus), then stays loaded.
@@ -117,12 +117,10 @@ class Chatbot:
         if doc is not None and doc not in index.documents:
             raise ArgumentError(f"No article {doc[:80]!r} is loaded; choose one of: "
                                 f"{', '.join(sorted(index.documents))}.")
-        if context:
+        if context:  # a conversation one turn deep
             previous = self.check_question(context)
             turn = Turn(previous, previous, self._question_referents(previous))
-            query, _ = standalone(question, turn, self._content_terms(question))
-            answer = self._answer(retriever, question, query, k, doc)
-            return dataclasses.replace(answer, interpreted_as=query if query != question else None)
+            return self.conversation((turn,)).ask(question, k=k, doc=doc)
         return self._answer(retriever, question, question, k, doc)
 
     def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
