@@ -13,6 +13,8 @@ import numpy as np
 
 from rag.rank import Ranking, answer_entity, expected_labels  # noqa: F401  (public names)
 
+ABSTAIN_TEXT = "The article doesn't say."  # what every interface says when the bot abstains
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -42,6 +44,13 @@ class Quote:
     score: float
     answer_span: tuple[int, int] | None = None
     answer_offsets: tuple[int, int] | None = None
+
+    def where(self, with_title: bool = True) -> tuple[str, ...]:
+        """Where the quote is, for a citation line: the article's title (unless
+        with_title is False), the section if any, and "paragraph N" (or "title")."""
+        parts = (self.title if with_title else "", self.section,
+                 f"paragraph {self.paragraph}" if self.paragraph else "title")
+        return tuple(p for p in parts if p)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from slugify import slugify
 
-from rag.clean import Cleaned, clean_html, clean_markdown, clean_text
+from rag.clean import Cleaned, clean_markdown, clean_text
+from rag.clean_html import clean_html
+from rag.config import ARTICLE_KINDS as KINDS
+from rag.config import ARTICLE_SUFFIXES as SUFFIXES
 from rag.errors import ConfigError, CorpusError, IndexBusy, IndexWriteError
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
-KINDS = ".txt, .md or .html"
 ADDED, DUPLICATE, SKIPPED = "added", "duplicate", "skipped"
 
 

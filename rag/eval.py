@@ -11,6 +11,7 @@ import json
 import re
 import statistics
 import string
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -213,11 +214,16 @@ def _evidence_rank(answer: Answer, question: Question, texts: dict[str, str]) ->
     return None
 
 
-def evaluate(bot: Chatbot, questions: list[Question]) -> tuple[Report, list[Outcome]]:
-    """Run every question through bot.ask and score the answers."""
+def evaluate(bot: Chatbot, questions: list[Question], bar: str | None = None
+             ) -> tuple[Report, list[Outcome]]:
+    """Run every question through bot.ask and score the answers; `bar`: show a progress
+    bar with that label on stderr."""
+    from tqdm import tqdm
+
     texts = {d.doc: d.text for d in bot.documents.values()}
     outcomes = []
-    for q in questions:
+    for q in tqdm(questions, desc=bar, unit="question", disable=bar is None, file=sys.stderr,
+                  leave=False):
         started = time.perf_counter()
         answer = bot.ask(q.question, k=5)
         ms = (time.perf_counter() - started) * 1000
@@ -263,11 +269,27 @@ def _report(outcomes: list[Outcome]) -> Report:
         false_abstention=share(answerable, lambda o: o.answer.abstained),
         grounded=share(outcomes, lambda o: o.grounded),
         latency_p50_ms=round(statistics.median(latencies), 2),
-        latency_p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2),
+        latency_p95_ms=round(p95(latencies), 2),
         misses=tuple(misses),
         auroc=round(auroc([o.question.answerable for o in outcomes],
                           [o.answer.confidence for o in outcomes]), 4),
     )
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (statistics.quantiles, inclusive: within the values seen)."""
+    if len(values) < 2:
+        return float(values[0]) if values else float("nan")
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def squad_corpus(folder: Path, text: str) -> Path:
+    """A corpus folder under `folder` holding one SQuAD article as raw/squad-article.txt;
+    returns it (its index goes beside it, in folder/index)."""
+    raw = Path(folder) / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "squad-article.txt").write_text(text, encoding="utf-8")
+    return raw.parent
 
 
 def auroc(labels: list[bool], scores: list[float]) -> float:
@@ -305,10 +327,8 @@ def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
         _, text, questions = load_squad(path, title)
         if not questions:
             continue
-        raw = Path(scratch) / str(number) / "corpus" / "raw"
-        raw.mkdir(parents=True)
-        (raw / "squad-article.txt").write_text(text, encoding="utf-8")
-        bot = Chatbot.load(raw.parent, raw.parent.parent / "index", settings)
+        corpus = squad_corpus(Path(scratch) / str(number), text)
+        bot = Chatbot.load(corpus, corpus.parent / "index", settings)
         if ranker_for is not None:
             bot.ranker = ranker_for(title)
         bot.warm_up()

@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from rag.clean import HEADING, PARAGRAPH, clean_html, clean_markdown, clean_text
+from rag.clean import HEADING, PARAGRAPH, clean_markdown, clean_text
+from rag.clean_html import clean_html
 
 RAW = Path(__file__).parent / "data" / "corpus" / "raw"
 
