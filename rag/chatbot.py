@@ -184,9 +184,9 @@ class Chatbot:
     def add(self, paths: Iterable[str | Path], progress: Callable[[str], None] | None = None,
             keep_refused: bool = True) -> tuple[FileAdded, ...]:
         """Copy article files (or the articles directly in folders) into corpus/raw and
-        index them. Returns what happened to each file, in order: skipped files with why,
-        and for the others the article id, or why the build refused the file (which is
-        then deleted again unless keep_refused).
+        index them. Returns what happened to each file (those skipped on the way first):
+        skipped files with why, and for the others the article id, or why the build refused
+        the file (which is then deleted again unless keep_refused).
 
         Raises:
             ConfigError: the corpus folder or a parent of it is a file.

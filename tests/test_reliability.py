@@ -17,10 +17,10 @@ from rag.index import build_index, load_index, read_manifest
     "¿Quién es Betsy Cooper?", "贝茜·库珀是谁？", "🤔🤔🤔 zte?", "a" * 999, "\u202eevil\u202c",
     "<script>alert(1)</script>", "[link](http://evil.example)", "x" * 900 + " who is cooper",
 ])
-def test_odd_questions_answer_or_abstain(bot, question):
+def test_odd_questions_answer_or_abstain(bot, cleaned, question):
     answer = bot.ask(question)
-    assert isinstance(answer.abstained, bool)
-    assert answer.answer == "" or not answer.abstained
+    assert answer.answer == (answer.quotes[0].text if not answer.abstained else "")
+    assert all(cleaned[q.doc][q.start:q.end] == q.text for q in answer.quotes)
 
 
 def test_huge_question_is_refused_quickly(bot):
