@@ -359,10 +359,8 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
             click.echo(f"Report written to {path}", err=True)
         else:
             report, _ = evaluate(bot, items, bar="Answering" if bars else None)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_report(report)
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else report.summary())
     failed = [name for name, floor, value in (
         ("hit@3", min_hit3, report.hit_at_3),
         ("answer accuracy", min_answer_acc, report.answer_accuracy),
@@ -377,39 +375,8 @@ def _conversation_report(path: Path, settings: Settings, as_json: bool) -> None:
 
     conversations = load_conversations(path)
     report = evaluate_conversations(_load_bot(settings), conversations)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{report.conversations} conversations, {report.follow_ups} follow-up turns")
-    click.echo(f"  follow-ups answered right        {report.follow_ups_right:6.3f}")
-    click.echo(f"  the same asked alone             {report.follow_ups_right_alone:6.3f}")
-    click.echo(f"  later standalone turns right     {report.standalone_right:6.3f} "
-               f"({report.standalone_turns} turns, {report.hijacked} hijacked by earlier turns)")
-    for miss in report.misses:
-        click.echo(f"  miss {miss.conversation}: {miss.question}"
-                   + (f"  (as: {miss.interpreted_as})" if miss.interpreted_as else ""))
-
-
-def _print_report(report) -> None:
-    click.echo(f"{report.n} questions ({report.answerable} answerable, "
-               f"{report.unanswerable} unanswerable)")
-    rows = [("hit@1", report.hit_at_1), ("hit@3", report.hit_at_3), ("hit@5", report.hit_at_5),
-            ("MRR", report.mrr), ("answer accuracy", report.answer_accuracy),
-            ("exact match", report.exact_match), ("token F1", report.f1),
-            ("abstention recall", report.abstention_recall),
-            ("false abstention", report.false_abstention), ("grounded", report.grounded)]
-    for name, value in rows:
-        click.echo(f"  {name:<18} {value:6.3f}")
-    click.echo("  (exact match and token F1 compare the whole answer sentence with short gold "
-               "answers, so they are low by design; answer accuracy counts a gold answer "
-               "inside the sentence)")
-    click.echo(f"  {'latency p50/p95':<18} {report.latency_p50_ms:.1f} / "
-               f"{report.latency_p95_ms:.1f} ms")
-    if report.misses:
-        click.echo(f"\nMisses ({len(report.misses)}):")
-        for miss in report.misses:
-            click.echo(f"  {miss['id']}: {miss['question']}\n      expected: {miss['expected'][:90]}"
-                       f"\n      got:      {miss['got'][:90]}")
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else report.summary())
 
 
 @main.command(short_help="Start the web chat.")

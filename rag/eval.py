@@ -71,6 +71,27 @@ class Report:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        """The report as `rag eval` prints it: the figures, then the misses."""
+        lines = [f"{self.n} questions ({self.answerable} answerable, "
+                 f"{self.unanswerable} unanswerable)"]
+        rows = [("hit@1", self.hit_at_1), ("hit@3", self.hit_at_3), ("hit@5", self.hit_at_5),
+                ("MRR", self.mrr), ("answer accuracy", self.answer_accuracy),
+                ("exact match", self.exact_match), ("token F1", self.f1),
+                ("abstention recall", self.abstention_recall),
+                ("false abstention", self.false_abstention), ("grounded", self.grounded)]
+        lines += [f"  {name:<18} {value:6.3f}" for name, value in rows]
+        lines.append("  (exact match and token F1 compare the whole answer sentence with short "
+                     "gold answers, so they are low by design; answer accuracy counts a gold "
+                     "answer inside the sentence)")
+        lines.append(f"  {'latency p50/p95':<18} {self.latency_p50_ms:.1f} / "
+                     f"{self.latency_p95_ms:.1f} ms")
+        if self.misses:
+            lines.append(f"\nMisses ({len(self.misses)}):")
+            lines += [f"  {m['id']}: {m['question']}\n      expected: {m['expected'][:90]}"
+                      f"\n      got:      {m['got'][:90]}" for m in self.misses]
+        return "\n".join(lines)
+
 
 def json_lines(path: Path, kind: str) -> list[tuple[int, str]]:
     """(line number, line) of the non-blank lines of a JSON Lines file of `kind`s.

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 from rag.answer import ABSTAIN_TEXT, Answer, Quote
@@ -25,56 +26,17 @@ log = logging.getLogger(__name__)
 ALL_ARTICLES = "All articles"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~:/\"'=^$%@])")
 
-CSS = """
-.quote-mark { background: #fff3a3; color: #1a1a1a; padding: 0 2px; border-radius: 2px; }
-.quote-mark.closest { background: #e4e4e7; color: #1a1a1a; }
-.dark .quote-mark { background: #7a6400; color: #ffffff; }
-.dark .quote-mark.closest { background: #52525b; color: #ffffff; }
-.quote-mark .mark-no { font-size: 0.7em; font-weight: 700; margin-right: 2px; }
-.quote-mark.flash { outline: 3px solid #f59e0b; }
-#article-panel { max-height: 70vh; overflow-y: auto !important; overflow-wrap: anywhere; }
-#article-panel p { margin: 0 0 0.8em 0; line-height: 1.5; }
-#article-panel .para-no { color: #52525b; font-size: 0.85em; margin-right: 0.4em; }
-.dark #article-panel .para-no { color: #d4d4d8; }
-.message { overflow-wrap: anywhere; }
-a.cite { text-decoration: none; font-weight: 600; padding: 0 3px; border-radius: 4px;
-         border: 1px solid currentColor; font-size: 0.85em; white-space: nowrap; }
-.abstained { color: #52525b; }
-.dark .abstained { color: #d4d4d8; }
-"""
 
+def _static(name: str) -> str:
+    return resources.files("rag").joinpath("static", name).read_text(encoding="utf-8")
+
+
+CSS = _static("web.css")  # quote marks, citation chips, the article panel, light and dark
 # Citation chips scroll the article panel (not the page) to their numbered mark and flash it.
-JS = """
-() => {
-  document.addEventListener('click', (event) => {
-    const chip = event.target.closest('a.cite');
-    if (!chip) return;
-    event.preventDefault();
-    const mark = document.getElementById(chip.getAttribute('href').slice(1));
-    const panel = document.getElementById('article-panel');
-    if (!mark || !panel) return;
-    panel.scrollTop += mark.getBoundingClientRect().top - panel.getBoundingClientRect().top
-                       - panel.clientHeight / 3;
-    mark.classList.add('flash');
-    setTimeout(() => mark.classList.remove('flash'), 1200);
-  });
-}
-"""
-
-# After an answer: the chat shows the start of the new answer, the panel its best quote;
-# only the two scrollable boxes move, so a phone does not jump down the page.
-SCROLL = """
-() => {
-  const messages = document.querySelectorAll('#chat .message');
-  const last = messages[messages.length - 1];
-  const box = last && last.closest('.bubble-wrap, [role=log], .chatbot, .wrapper');
-  if (last && box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-  const mark = document.getElementById('q1');
-  const panel = document.getElementById('article-panel');
-  if (mark && panel) panel.scrollTop += mark.getBoundingClientRect().top
-                                        - panel.getBoundingClientRect().top - panel.clientHeight / 3;
-}
-"""
+JS = _static("chips.js")
+# After an answer: the chat shows the start of the new answer, the panel its best quote; only
+# the two scrollable boxes move, so a phone does not jump down the page.
+SCROLL = _static("scroll.js")
 
 
 def md_escape(text: str) -> str:
