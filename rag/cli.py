@@ -324,13 +324,13 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
 
     from rag.eval import evaluate, load_questions, load_squad, squad_command, squad_corpus
 
+    bars = _progress() is not None
     if conversations:
         _conversation_report(Path(conversations), _settings(corpus, index), as_json)
         return
     if squad and title is None and not report_dir:
-        if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo):
+        if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo, bars):
             return
-    bars = _progress() is not None
     with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
         if report_dir:  # fail now, not after the whole evaluation
             from rag.eval_report import check_folder
@@ -374,7 +374,11 @@ def _conversation_report(path: Path, settings: Settings, as_json: bool) -> None:
     from rag.eval_conversations import evaluate_conversations, load_conversations
 
     conversations = load_conversations(path)
-    report = evaluate_conversations(_load_bot(settings), conversations)
+    _say("Loading the index and the model ...")
+    bot = _load_bot(settings, load=False)
+    bot.reload(progress=_progress())
+    report = evaluate_conversations(bot, conversations,
+                                    bar="Conversations" if _progress() else None)
     click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
                else report.summary())
 

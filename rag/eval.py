@@ -338,13 +338,19 @@ def squad_titles(path: Path) -> list[str]:
 
 
 def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
-                   ranker_for: Callable[[str], Ranker] | None = None
+                   ranker_for: Callable[[str], Ranker] | None = None, bars: bool = False
                    ) -> tuple[dict[str, Report], Report]:
     """Each article of a SQuAD file in a corpus of its own (built under scratch): a report
     per article and one over all their questions. `ranker_for(title)` replaces the shipped
-    ranker, e.g. by one fitted without that article (bench/fit_ranking.py --end-to-end)."""
+    ranker, e.g. by one fitted without that article (bench/fit_ranking.py --end-to-end).
+    `bars`: a progress bar over the articles, and one over each article's questions, on
+    stderr."""
+    from tqdm import tqdm
+
     reports, pooled = {}, []
-    for number, title in enumerate(squad_titles(path)):
+    titles = squad_titles(path)
+    for number, title in enumerate(tqdm(titles, desc="Articles", unit="article",
+                                        disable=not bars, file=sys.stderr)):
         _, text, questions = load_squad(path, title)
         if not questions:
             continue
@@ -353,7 +359,7 @@ def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
         if ranker_for is not None:
             bot.ranker = ranker_for(title)
         bot.warm_up()
-        reports[title], outcomes = evaluate(bot, questions)
+        reports[title], outcomes = evaluate(bot, questions, bar=title[:30] if bars else None)
         pooled += outcomes
     return reports, _report(pooled)
 
@@ -369,13 +375,15 @@ def squad_table(reports: dict[str, Report], pooled: Report) -> str:
     return "\n".join(lines)
 
 
-def squad_command(path: Path, settings: Settings, as_json: bool, echo) -> bool:
+def squad_command(path: Path, settings: Settings, as_json: bool, echo,
+                  bars: bool = False) -> bool:
     """`rag eval --squad FILE` without --title: the per-article table, when the file holds
-    more than one article (False: let the caller evaluate its only article)."""
+    more than one article (False: let the caller evaluate its only article). `bars`:
+    progress on stderr."""
     if len(squad_titles(path)) < 2:
         return False
     with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
-        reports, pooled = evaluate_squad(path, Path(scratch), settings)
+        reports, pooled = evaluate_squad(path, Path(scratch), settings, bars=bars)
     echo(json.dumps({t: r.to_dict() for t, r in reports.items()} | {"pooled": pooled.to_dict()},
                     ensure_ascii=False, indent=2) if as_json else squad_table(reports, pooled))
     return True

@@ -89,10 +89,17 @@ def _right(bot: Chatbot, answer: Answer, turn: dict) -> bool:
     return min(best.end, at + len(evidence)) - max(best.start, at) >= len(evidence) / 2
 
 
-def evaluate_conversations(bot: Chatbot, conversations: list[dict]) -> ConversationReport:
-    """Ask every conversation turn by turn, and every turn alone."""
+def evaluate_conversations(bot: Chatbot, conversations: list[dict], bar: str | None = None
+                           ) -> ConversationReport:
+    """Ask every conversation turn by turn, and every turn alone; `bar`: show a progress
+    bar with that label on stderr."""
+    import sys
+
+    from tqdm import tqdm
+
     outcomes = []
-    for conversation in conversations:
+    for conversation in tqdm(conversations, desc=bar, unit="conversation", disable=bar is None,
+                             file=sys.stderr, leave=False):
         chat = bot.conversation()
         for position, turn in enumerate(conversation["turns"]):
             answer = chat.ask(turn["question"])
