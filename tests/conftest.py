@@ -127,6 +127,12 @@ def _ask(page, question: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def ask_page():
+    """ask_page(page, question): ask in the web chat open in `page`; returns the reply's text."""
+    return _ask
+
+
+@pytest.fixture(scope="session")
 def browse():
     """browse(url), a context manager: a headless Chromium page on the web chat at `url`,
     ready for a question. page.ask(question) returns the reply's text; page.dialogs lists

@@ -166,11 +166,11 @@ def test_browser_page_is_accessible(page):
 
 
 @pytest.mark.browser
-def test_browser_dark_mode_marks_are_readable(page, server):
+def test_browser_dark_mode_marks_are_readable(page, server, ask_page):
     dark = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
     dark.goto(server + "?__theme=dark")
     dark.wait_for_selector("#question textarea", timeout=30000)
-    ask(dark, "Who is Betsy Cooper?")
+    ask_page(dark, "Who is Betsy Cooper?")
     assert _contrast(dark, "#article-panel mark") >= 4.5
     assert _contrast(dark, "#article-panel .para-no") >= 4.5
     dark.close()
@@ -196,16 +196,16 @@ def test_browser_link_with_a_question_answers_it(page, server):
 
 
 @pytest.mark.browser
-def test_browser_conversation_survives_a_reload_and_exports(page, server):
+def test_browser_conversation_survives_a_reload_and_exports(page, server, ask_page):
     visitor = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
     visitor.goto(server)
     visitor.wait_for_selector("#question textarea", timeout=30000)
-    ask(visitor, "Who is Betsy Cooper?")
+    ask_page(visitor, "Who is Betsy Cooper?")
     visitor.wait_for_timeout(500)
     visitor.reload()
     visitor.wait_for_function("document.querySelectorAll('#chat .message').length >= 2",
                               timeout=30000)
-    reply = ask(visitor, "What did she warn against?")  # the restored turns resolve "she"
+    reply = ask_page(visitor, "What did she warn against?")  # the restored turns resolve "she"
     assert "Interpreted as: What did Betsy Cooper warn against?" in reply
     visitor.click("#export")
     visitor.wait_for_selector("#export-files a", timeout=30000)
