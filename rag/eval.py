@@ -137,7 +137,8 @@ def _problem(question: Question) -> str | None:
     return None
 
 
-def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Question]]:
+def load_squad(path: Path, title: str | None = None, allow_empty: bool = False
+               ) -> tuple[str, str, list[Question]]:
     """One article of a SQuAD 2.0 file as (title, article text, questions).
 
     The evidence of a question is its first answer's text: a quote holding it is a hit.
@@ -180,7 +181,7 @@ def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Que
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
         raise RagError(f"{path} is not a SQuAD 2.0 JSON file ({detail[:100]}).") from None
-    if not paragraphs or not questions:
+    if not paragraphs or (not questions and not allow_empty):
         raise RagError(f"The article {name!r} in {path} has no paragraphs or no questions.")
     return name, text, questions
 
@@ -351,8 +352,8 @@ def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
     titles = squad_titles(path)
     for number, title in enumerate(tqdm(titles, desc="Articles", unit="article",
                                         disable=not bars, file=sys.stderr)):
-        _, text, questions = load_squad(path, title)
-        if not questions:
+        _, text, questions = load_squad(path, title, allow_empty=True)
+        if not questions:  # nothing to score in this article
             continue
         corpus = squad_corpus(Path(scratch) / str(number), text)
         bot = Chatbot.load(corpus, corpus.parent / "index", settings)

@@ -108,3 +108,14 @@ def test_eval_shows_progress_on_stderr_and_quiet_silences_it(bot, tmp_path):
     assert json.loads(quiet.stdout) == {**json.loads(loud.stdout),
                                         "latency_p50_ms": json.loads(quiet.stdout)["latency_p50_ms"],
                                         "latency_p95_ms": json.loads(quiet.stdout)["latency_p95_ms"]}
+
+
+def test_eval_squad_scores_each_article_and_skips_one_without_questions():
+    loud = CliRunner().invoke(main, ["eval", "--squad", str(DATA / "squad_sample.json")])
+    assert loud.exit_code == 0, loud.output
+    rows = loud.stdout.splitlines()
+    assert rows[0].startswith("| article | questions |") and len(rows) == 4
+    assert rows[2].startswith("| Lighthouse_Restoration | 6 |") and "**pooled** | 6" in rows[3]
+    assert "Articles:" in loud.stderr and "2/2" in loud.stderr
+    quiet = CliRunner().invoke(main, ["-q", "eval", "--squad", str(DATA / "squad_sample.json")])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
