@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from rag.config import Settings
+from rag.config import SERVE_HOST, SERVE_PORT, Settings
 from rag.errors import RagError
 
 CORPUS_HELP = ("Corpus folder holding raw/ (articles as delivered) and clean/. Default: "
@@ -220,8 +220,6 @@ def _print_answer(answer, as_json: bool) -> None:
 def _batch_line(bot, line: str, k: int, doc: str | None) -> dict:
     """One line of a batch: a question, or a JSON object with "question" (and optionally
     "id", "doc", "k"). Returns the answer as a dict, or the error of that line."""
-    from rag.errors import ArgumentError
-
     request: dict = {"question": line}
     if line.lstrip().startswith("{"):
         try:
@@ -234,7 +232,7 @@ def _batch_line(bot, line: str, k: int, doc: str | None) -> dict:
     try:
         answer = bot.ask(request.get("question"), k=request.get("k", k),
                          doc=request.get("doc", doc))
-    except (RagError, ArgumentError) as e:
+    except RagError as e:
         return {**extra, "question": request.get("question"), "error": str(e)}
     return {**extra, **answer.to_dict()}
 
@@ -385,8 +383,8 @@ def _conversation_report(path: Path, settings: Settings, as_json: bool) -> None:
 
 @main.command(short_help="Start the web chat.")
 @_corpus_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True,
+@click.option("--host", default=SERVE_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=SERVE_PORT, show_default=True,
               help="Port to listen on.")
 def serve(corpus: str | None, index: str | None, host: str, port: int) -> None:
     """Start the web chat and print its address (Ctrl-C stops it)."""

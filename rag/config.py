@@ -13,6 +13,7 @@ from rag.errors import ConfigError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")  # the files an article can be read from
 ARTICLE_KINDS = ".txt, .md or .html"  # how messages and help texts name them
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 7860  # where `rag serve` listens unless told otherwise
 
 
 @dataclass(frozen=True)

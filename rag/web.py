@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rag.answer import ABSTAIN_TEXT, Answer, Quote
 from rag.chatbot import Chatbot
-from rag.config import ARTICLE_SUFFIXES
+from rag.config import ARTICLE_SUFFIXES, SERVE_HOST, SERVE_PORT
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -394,7 +394,7 @@ def build_app(bot: Chatbot):
     return app
 
 
-def launch(bot: Chatbot, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+def launch(bot: Chatbot, host: str = SERVE_HOST, port: int = SERVE_PORT, block: bool = True):
     """Start the web chat on host:port and print its URL."""
     import gradio as gr
 
