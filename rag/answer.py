@@ -1,4 +1,5 @@
-"""Ranked sentences -> Answer: verbatim quotes with offsets, a short answer, or abstention.
+"""Ranked sentences -> Answer: the best sentence and verbatim quotes with offsets (the first
+with its short-answer span), or an abstention with the closest passages.
 
 Which sentence is best, and whether to answer at all, is decided by rag/rank.py; this module
 turns that decision into quotes: distinct sentences best first, the first one carrying the
@@ -82,7 +83,8 @@ class Answer:
 
 
 def compose(question: str, ranking: Ranking, titles: dict[str, str], max_quotes: int) -> Answer:
-    """Quotes and the short answer from a ranking, or an abstention with the closest passages."""
+    """The answer sentence and quotes from a ranking (the first quote with its short-answer
+    span), or an abstention with the closest passages."""
     if not ranking.ranked:
         return Answer(question, "", True, ())
     quotes = []
