@@ -406,6 +406,6 @@ class Conversation:
 def _settings(corpus_dir: str | Path | None, index_dir: str | Path | None,
               settings: Settings | None, overrides: dict) -> Settings:
     """`settings` (default Settings()) with the folders that are given, and overrides."""
-    folders = {name: Path(value) for name, value in (("corpus_dir", corpus_dir),
-                                                      ("index_dir", index_dir)) if value is not None}
+    given = (("corpus_dir", corpus_dir), ("index_dir", index_dir))
+    folders = {name: Path(value) for name, value in given if value is not None}
     return dataclasses.replace(settings or Settings(), **folders, **overrides)
