@@ -1,8 +1,9 @@
 """Chatbot: the one entry point for every interface. It answers questions (loading or
-building the index once) and manages the corpus: add, remove, list and build articles.
+building the index once) and, through Library (rag/library.py), manages the corpus: build,
+add, remove and list articles.
 
-Interfaces (cli.py, web.py) call only this facade and format its frozen results: Article,
-SkippedFile, FileAdded, BuildReport, Answer.
+Interfaces (cli.py, web.py) call only this facade and format its frozen results: Answer,
+BuildReport, FileAdded, Article, SkippedFile, Cleaned.
 """
 
 from __future__ import annotations
@@ -11,75 +12,23 @@ import dataclasses
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer import Answer, compose
-from rag.chunk import TextSplitter
-from rag.clean import Cleaned
 from rag.config import Settings
 from rag.conversation import Referent, Turn, asked_for, question_names, standalone
-from rag.corpus import ADDED, SKIPPED, Added, add_files, clean_doc, read_raw
 from rag.embed import Encoder, OnnxEncoder, make_encoder
-from rag.errors import ArgumentError, CorpusError, IndexMissing, QuestionError
-from rag.index import (BuildReport, Document, Index, build_index, ensure_index, load_index,
-                       read_manifest, remove_document)
+from rag.errors import ArgumentError, QuestionError
+from rag.index import Document, Index, ensure_index, load_index
+from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
 from rag.rank import Ranker
 from rag.retrieve import Retriever
 
 __all__ = ["Chatbot", "Conversation", "Article", "SkippedFile", "FileAdded", "BuildReport"]
 
 
-@dataclass(frozen=True)
-class Article:
-    """An indexed article, as `rag list` shows it."""
-
-    doc: str  # its id: what `rag ask --doc` and `rag remove` take
-    title: str
-    source: str  # the file in corpus/raw it was read from
-    chunks: int
-    added: str  # ISO time it entered the index
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    """A file in corpus/raw that the last build left out."""
-
-    source: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class FileAdded:
-    """What Chatbot.add did with one file.
-
-    `status` is "added" (copied into corpus/raw), "duplicate" (the same bytes are there
-    already) or "skipped" (not copied: `reason` says why). `doc` is the article's id once it
-    is indexed; a copied file the build refused has doc None and the build's `reason`.
-    """
-
-    source: Path  # the file as given
-    status: str
-    target: Path | None = None  # its copy in corpus/raw, or the identical file already there
-    doc: str | None = None
-    reason: str = ""
-
-    @property
-    def skipped(self) -> bool:
-        return self.status == SKIPPED
-
-    @property
-    def new(self) -> bool:
-        """Copied into the corpus by this call."""
-        return self.status == ADDED
-
-    def __str__(self) -> str:
-        return str(Added(self.source, self.status, self.target,
-                         self.reason if self.skipped else ""))
-
-
-class Chatbot:
+class Chatbot(Library):
     """Answers questions about the articles in a corpus with verbatim quotes.
 
     Safe to call from several threads: the index is read-only and the encoder locks itself.
@@ -91,12 +40,8 @@ class Chatbot:
         use the int8 ONNX copy of the model (Settings.query_encoder and build_encoder), a
         build's session on every core. `load=False` defers loading (or building) the index
         to the first question, so corpus operations work before there is an index."""
-        self.settings = settings
+        super().__init__(settings, encoder)
         self.encoder = encoder or make_encoder(settings.model, settings.query_encoder)
-        # Loads only if a build runs (an upload, a changed corpus), then stays loaded.
-        self._build_encoder = encoder or make_encoder(settings.model, settings.build_encoder,
-                                                      for_builds=True)
-        self._splitter = TextSplitter()  # loads only if a build runs, then stays loaded
         self.ranker = Ranker()
         self._loading = threading.Lock()
         # One reference to (index, retriever), swapped whole by reload(), so a question
@@ -153,6 +98,10 @@ class Chatbot:
     def documents(self) -> dict[str, Document]:
         return self.index.documents
 
+    def _index_changed(self) -> None:
+        if self._state is not None:  # a loaded bot answers from the new index at once
+            self._use(load_index(self.settings.index_dir))
+
     def reload(self, progress: Callable[[str], None] | None = None) -> None:
         """Rebuild the index if the corpus changed (only new or changed articles are
         embedded), then answer from it. `progress` receives the build's steps.
@@ -163,105 +112,19 @@ class Chatbot:
         self._use(ensure_index(self.settings, self._build_encoder, self._splitter, progress),
                   warm=True)
 
-    def build(self, force: bool = False,
-              progress: Callable[[str], None] | None = None) -> BuildReport:
-        """Clean the articles in corpus/raw and (re)build the index when they changed (all
-        of them with force=True); a loaded bot then answers from the new index.
-        `progress` receives the build's steps.
-
-        Raises:
-            CorpusError: the corpus folder is missing, empty, or no article has text.
-            ConfigError: the index folder is a file or holds things other than an index.
-            IndexBusy: another build held the lock for longer than settings.lock_timeout.
-            IndexWriteError: the index or the cleaned text cannot be written.
-        """
-        report = build_index(self.settings, force=force, encoder=self._build_encoder,
-                             progress=progress, splitter=self._splitter)
-        if self._state is not None:
-            self._use(load_index(self.settings.index_dir))
-        return report
-
-    def add(self, paths: Iterable[str | Path], progress: Callable[[str], None] | None = None,
-            keep_refused: bool = True) -> tuple[FileAdded, ...]:
-        """Copy article files (or the articles directly in folders) into corpus/raw and
-        index them. Returns what happened to each file (those skipped on the way first):
-        skipped files with why, and for the others the article id, or why the build refused
-        the file (which is then deleted again unless keep_refused).
-
-        Raises:
-            ConfigError: the corpus folder or a parent of it is a file.
-            IndexBusy: another add or build held the lock past settings.lock_timeout.
-            IndexWriteError: the index cannot be written.
-        """
-        s = self.settings
-        copied = add_files([Path(p) for p in paths], s.raw_dir, s.max_file_bytes,
-                           s.lock_timeout)
-        if any(r.status != SKIPPED for r in copied):  # a no-op when nothing changed
-            self.build(progress=progress)
-        manifest = read_manifest(s.index_dir) or {"documents": {}, "skipped": {}}
-        ids = {entry["source"]: doc for doc, entry in manifest["documents"].items()}
-        results = []
-        for r in copied:
-            if r.status == SKIPPED:
-                results.append(FileAdded(r.source, r.status, reason=r.reason))
-                continue
-            doc = ids.get(r.target.name)
-            reason = "" if doc else manifest["skipped"].get(r.target.name, {}).get(
-                "reason", "not indexed yet")
-            if doc is None and r.status == ADDED and not keep_refused and \
-                    r.target.name in manifest["skipped"]:
-                r.target.unlink(missing_ok=True)  # keep the corpus to what is indexed
-            results.append(FileAdded(r.source, r.status, r.target, doc, reason))
-        return tuple(results)
-
-    def remove(self, doc: str, progress: Callable[[str], None] | None = None) -> Path:
-        """Delete the one raw file of article `doc` and rebuild; returns that file.
-
-        Raises:
-            CorpusError: no article has that id, or it is the only one.
-            IndexBusy, IndexWriteError, ConfigError: as build().
-        """
-        path = remove_document(self.settings, doc, progress=progress)
-        if self._state is not None:
-            self._use(load_index(self.settings.index_dir))
-        return path
-
-    def articles(self) -> tuple[Article, ...]:
-        """The indexed articles, by id, as the index on disk lists them now (articles added
-        by another process included).
-
-        Raises:
-            IndexMissing: nothing has been built yet.
-            IndexCorrupt: the index's manifest is unreadable.
-        """
-        manifest = self._manifest()
-        return tuple(Article(doc, e["title"], e["source"], e["chunks"], e["added"])
-                     for doc, e in sorted(manifest["documents"].items()))
-
-    def skipped_files(self) -> tuple[SkippedFile, ...]:
-        """The files in corpus/raw that the last build left out, with why (raises as
-        articles())."""
-        return tuple(SkippedFile(name, entry["reason"])
-                     for name, entry in self._manifest()["skipped"].items())
-
-    def cleaning(self, doc: str) -> Cleaned:
-        """What the cleaner kept of article `doc` and what it removed (`.removed`: site
-        chrome, each with its reason).
-
-        Raises:
-            CorpusError: no indexed article has that id, or its file cannot be read.
-        """
-        entry = self._manifest()["documents"].get(doc)
-        if entry is None:
-            raise CorpusError(f"No article {doc[:80]!r} is indexed. See: rag list")
-        return clean_doc(read_raw(self.settings.raw_dir / entry["source"],
-                                  self.settings.max_file_bytes, doc))
-
-    def _manifest(self) -> dict:
-        manifest = read_manifest(self.settings.index_dir)
-        if manifest is None:
-            raise IndexMissing(f"No index in {self.settings.index_dir}. Run: rag build")
-        return manifest
+    def example_questions(self, limit: int = 4) -> list[str]:
+        """Questions that the loaded articles answer, from the names their own sentences
+        mention most (a person, an organization), then one they do not answer."""
+        examples = []
+        for document in self.documents.values():
+            body = [s for s in self.index.sentences if s.doc == document.doc and s.paragraph]
+            for label, template in (("PERSON", "Who is {}?"),
+                                    ("ORG", "What does the article say about {}?")):
+                names = [s.text[e.start - s.start:e.end - s.start] for s in body
+                         for e in s.entities if e.label == label]
+                if names:
+                    examples.append(template.format(max(set(names), key=names.count)))
+        return examples[:limit] + ["What is the capital of Peru?"]
 
     def warm_up(self) -> None:
         """Load the model and lazy tables now rather than on the first question."""
@@ -283,8 +146,8 @@ class Chatbot:
         k = self.settings.max_quotes if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ArgumentError(f"k must be a whole number of quotes, 1 or more; got {k!r}.")
-        if doc is not None and not isinstance(doc, str):
-            raise ArgumentError(f"doc must be an article id (text), got {type(doc).__name__}.")
+        if doc is not None:
+            article_id(doc)
         if context is not None and not isinstance(context, str):
             raise ArgumentError(f"context must be the previous question (text), got "
                                 f"{type(context).__name__}.")

@@ -197,19 +197,6 @@ def _messages(history: object) -> list[dict]:
     return turns
 
 
-def example_questions(bot: Chatbot) -> list[str]:
-    """Questions that the loaded articles answer, built from their own sentences' entities."""
-    examples = []
-    for document in bot.documents.values():
-        body = [s for s in bot.index.sentences if s.doc == document.doc and s.paragraph > 0]
-        for label, template in (("PERSON", "Who is {}?"), ("ORG", "What does the article say about {}?")):
-            names = [s.text[e.start - s.start:e.end - s.start] for s in body
-                     for e in s.entities if e.label == label]
-            if names:
-                examples.append(template.format(max(set(names), key=names.count)))
-    return examples[:4] + ["What is the capital of Peru?"]
-
-
 def build_app(bot: Chatbot):
     """The Gradio Blocks app for `bot`. API endpoints: /chat (history) and /ask (JSON)."""
     import gradio as gr
@@ -337,7 +324,7 @@ def build_app(bot: Chatbot):
                 with gr.Row(elem_id="examples"):
                     gr.Markdown("Try:")
                     examples = [gr.Button(q, size="sm", elem_classes="example")
-                                for q in example_questions(bot)]
+                                for q in bot.example_questions()]
                 limit = bot.settings.max_file_bytes // 1_000_000
                 kinds = ", ".join(ARTICLE_SUFFIXES[:3])
                 with gr.Accordion(f"Add your own article ({kinds}; up to {limit} MB)",
