@@ -1,6 +1,6 @@
 """Fit the sentence ranker and the abstention model of rag/rank.py; write rag/params/ranking.json.
 
-Usage: python bench/fit_ranking.py [--squad FILE] [--write]
+Usage: python bench/fit_ranking.py [--squad FILE] [--end-to-end] [--plots DIR] [--write]
 
 Sources, each its own corpus: every article of the SQuAD 2.0 file (default: the five dev
 articles in /work/shared/data; SQuAD 2.0 by Rajpurkar, Jia and Liang 2018, CC BY-SA 4.0),
@@ -313,18 +313,72 @@ def score(rows: list[Row], params: Params) -> dict[str, float]:
             "abst_recall": np.mean(abstain[~answerable]) if (~answerable).any() else float("nan")}
 
 
-def cross_validate(rows: list[Row]) -> dict[str, dict[str, float]]:
-    """Each source scored by parameters fitted on the others; pooled over SQuAD articles."""
+def cross_validate(rows: list[Row]) -> tuple[dict[str, dict[str, float]],
+                                              dict[str, tuple[list[Row], Params]]]:
+    """Each source scored by parameters fitted on the others; pooled over SQuAD articles.
+    Also each source's real questions with the parameters that scored them."""
     groups = _by_source(rows)
-    table, squad = {}, []
+    table, folds = {}, {}
     for name in sorted(groups):
         params = fit([r for r in rows if r.source != name])
         real = [r for r in groups[name] if not _is_synthetic(r)]
         table[name] = score(real, params) | {"threshold": params.threshold}
-        if name.startswith("squad:"):
-            squad.append((real, params))
-    table["squad pooled"] = _pooled(squad)
-    return table
+        folds[name] = (real, params)
+    table["squad pooled"] = _pooled([f for name, f in folds.items() if name.startswith("squad:")])
+    return table, folds
+
+
+def plot(folds: dict[str, tuple[list[Row], Params]], folder: Path) -> None:
+    """ranking-confidence.png: held-out confidences per source, answerable against not;
+    ranking-coverage.png: accuracy of the answers given against the share of questions
+    answered, as the threshold moves (SQuAD articles and news sets pooled apart)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = sorted(folds)
+    fig, axes = plt.subplots(2, (len(names) + 1) // 2, figsize=(3.2 * ((len(names) + 1) // 2), 5.6),
+                             sharex=True, squeeze=False)
+    curves: dict[str, list[tuple[float, bool, bool]]] = {}
+    for ax, name in zip(axes.flat, names):
+        rows, params = folds[name]
+        conf = confidences(rows, params.sentence, params.question)
+        answerable = np.array([r.question.answerable for r in rows])
+        bins = np.linspace(0, 1, 21)
+        ax.hist(conf[answerable], bins, alpha=0.6, label="answerable", color="tab:blue")
+        ax.hist(conf[~answerable], bins, alpha=0.6, label="unanswerable", color="tab:orange")
+        ax.axvline(params.threshold, color="black", linestyle="--", linewidth=1)
+        ax.set_title(name.removeprefix("squad:").replace("_", " ")[:28], fontsize=9)
+        for r, c in zip(rows, conf):
+            right = r.question.answerable and bool(
+                r.gold[np.argmax(params.sentence.scores(r.x))])
+            curves.setdefault("SQuAD articles" if name.startswith("squad:") else "news sets",
+                              []).append((float(c), right, r.question.answerable))
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("Confidence of held-out questions (dashed: that fold's threshold)", fontsize=10)
+    fig.supxlabel("confidence", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(folder / "ranking-confidence.png", dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for family, points in sorted(curves.items()):
+        points.sort(key=lambda p: -p[0])
+        right = np.cumsum([p[1] for p in points])
+        n = np.arange(1, len(points) + 1)
+        ax.plot(n / len(points), right / n, label=f"{family} ({len(points)} questions)")
+    ax.set_xlabel("share of questions answered (the rest abstained, least confident first)")
+    ax.set_ylabel("share of answers holding a gold answer")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("Accuracy against coverage, leave-one-source-out", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(folder / "ranking-coverage.png", dpi=110)
+    plt.close(fig)
 
 
 def _pooled(parts: list[tuple[list[Row], Params]]) -> dict[str, float]:
@@ -373,6 +427,8 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--write", action="store_true", help="Write rag/params/ranking.json.")
     parser.add_argument("--no-cv", action="store_true", help="Skip cross-validation.")
+    parser.add_argument("--plots", type=Path, help="Write the cross-validated confidence "
+                        "histograms and accuracy-coverage curves (PNG) into this folder.")
     parser.add_argument("--end-to-end", action="store_true",
                         help="Also run each SQuAD article through the chatbot (rag.eval) with "
                              "parameters fitted without it.")
@@ -384,7 +440,10 @@ def main() -> None:
     if not args.no_cv:
         print(f"{'held-out source':42} {'n':>5} {'hit@1':>6} {'hit@3':>6} {'answer':>6} "
               f"{'AUROC':>6} {'f.abst':>6} {'a.rec':>6} {'thr':>5}")
-        for name, s in cross_validate(rows).items():
+        table, folds = cross_validate(rows)
+        if args.plots:
+            plot(folds, args.plots)
+        for name, s in table.items():
             print(f"{name:42} {s['n']:5d} {s['hit@1']:6.3f} {s['hit@3']:6.3f} {s['answer']:6.3f} "
                   f"{s['auroc']:6.3f} {s['false_abst']:6.3f} {s['abst_recall']:6.3f} "
                   f"{s.get('threshold', float('nan')):5.3f}")
@@ -397,10 +456,13 @@ def main() -> None:
         def ranker_for(title: str) -> Ranker:
             return Ranker(fit([r for r in rows if r.source != f"squad:{title}"]))
 
-        with tempfile.TemporaryDirectory() as scratch:
-            reports, pooled = evaluate_squad(args.squad, Path(scratch), ranker_for=ranker_for)
-        print("Leave-one-article-out, through the chatbot:")
-        print(squad_table(reports, pooled))
+        for one_corpus in (False, True):
+            with tempfile.TemporaryDirectory() as scratch:
+                reports, pooled = evaluate_squad(args.squad, Path(scratch), ranker_for=ranker_for,
+                                                 one_corpus=one_corpus)
+            print("Leave-one-article-out, through the chatbot, "
+                  + ("all articles in one corpus:" if one_corpus else "one article per corpus:"))
+            print(squad_table(reports, pooled))
     params = fit(rows)
     data = to_json(params)
     print(json.dumps(data, indent=1))

@@ -134,9 +134,9 @@ def write_report(directory: Path, source: str, results: dict[str, tuple[Report, 
         lines.append(f"| {name} | " + " | ".join(f"{getattr(r, m):.3f}" for m in METRICS)
                      + f" | {r.latency_p50_ms:.1f} | {r.latency_p95_ms:.1f} |")
     lines += ["", f"Groundedness (every quote equals the cleaned text at its offsets): "
-              f"{report.grounded:.3f}. Exact match of the short answer: {report.exact_match:.3f} "
-              "(the short answer is a whole sentence, so exact match is low by design; "
-              "answer accuracy counts an acceptable answer inside it).", "",
+              f"{report.grounded:.3f}. The short answer marked in the quote against the gold "
+              f"answers: exact match {report.exact_match:.3f}, token F1 {report.f1:.3f} "
+              "(answer accuracy counts a gold answer anywhere in the quoted sentence).", "",
               "![metrics](metrics.png)", "", "![confidence](confidence.png)", "",
               f"## Misses of the final pipeline ({len(report.misses)})", ""]
     for miss in report.misses:
