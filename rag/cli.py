@@ -23,6 +23,9 @@ CORPUS_HELP = ("Corpus folder holding raw/ (articles as delivered) and clean/. D
                "$RAG_CORPUS, else ./corpus when it exists, else ~/.local/share/rag/corpus.")
 INDEX_HELP = ("Index folder (a build output). Default: $RAG_INDEX, else ./index next to "
               "./corpus, else ~/.local/share/rag/index.")
+STORE_HELP = ("Where the vectors live: faiss (files in the index folder), qdrant://:memory:, "
+              "qdrant:///abs/folder, qdrant://host:6333 or https://host (API key from "
+              "QDRANT_API_KEY). Default: $RAG_STORE, else faiss.")
 
 
 def default_folder(name: str) -> str:
@@ -55,11 +58,21 @@ def _settings(corpus: str | None, index: str | None, **fields) -> Settings:
             fields.setdefault("lock_timeout", float(wait))
         except ValueError:
             raise click.ClickException(f"RAG_LOCK_TIMEOUT must be seconds, got {wait!r}.") from None
+    store = click.get_current_context().meta.get("rag.store")
+    if store is not None:
+        fields.setdefault("store", store)
     return Settings(corpus_dir=Path(corpus or default_folder("corpus")),
                     index_dir=Path(index or default_folder("index")), **fields)
 
 
+def _remember_store(ctx: click.Context, _param, value: str | None) -> None:
+    if value is not None:
+        ctx.meta["rag.store"] = value
+
+
 def _corpus_options(command):
+    command = click.option("--store", default=None, metavar="URI", expose_value=False,
+                           callback=_remember_store, help=STORE_HELP)(command)
     command = click.option("--index", "index", default=None, metavar="DIR",
                            help=INDEX_HELP)(command)
     return click.option("--corpus", "corpus", default=None, metavar="DIR",
@@ -110,15 +123,33 @@ def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 @main.command(short_help="Clean the articles and build the index (if changed).")
 @_corpus_options
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
-def build(corpus: str | None, index: str | None, force: bool) -> None:
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Embed in this process, or on Ray Data (a local Ray, or --ray-address).")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="Ray cluster to embed on (auto, ray://head:10001). Default: a local Ray.")
+@click.option("--ray-workers", default=2, show_default=True, type=click.IntRange(1),
+              help="Ray actors embedding at once, each with the encoder loaded once.")
+def build(corpus: str | None, index: str | None, force: bool, engine: str,
+          ray_address: str | None, ray_workers: int) -> None:
     """Clean the articles in CORPUS/raw and (re)build the index when they changed.
 
     Only new or changed articles are cleaned and embedded; --force redoes all of them.
     """
-    from rag.index import build_index
+    from rag.build import build_index
 
     settings = _settings(corpus, index)
-    report = build_index(settings, force=force, progress=_progress())
+    if engine == "local" and ray_address:
+        raise click.UsageError("--ray-address needs --engine ray.")
+    encoder = None
+    if engine == "ray":
+        from rag.embed_ray import RayEncoder
+
+        encoder = RayEncoder(settings.model, settings.build_encoder, ray_address, ray_workers)
+    try:
+        report = build_index(settings, force=force, encoder=encoder, progress=_progress())
+    finally:
+        if encoder is not None:
+            encoder.shutdown()
     if not report.built:
         click.echo(f"Index is up to date: {report.documents} documents, {report.chunks} chunks, "
                    f"{report.sentences} sentences. Use --force to rebuild.")
@@ -137,7 +168,8 @@ def add(sources: tuple[Path, ...], corpus: str | None, index: str | None) -> Non
     them. Says what happened to each file (added, already there, or skipped and why) and
     adds the rest; exits 1 when nothing could be added."""
     from rag.corpus import ADDED, SKIPPED, add_files
-    from rag.index import build_index, read_manifest
+    from rag.build import build_index
+    from rag.index import read_manifest
 
     settings = _settings(corpus, index)
     results = add_files(list(sources), settings.raw_dir, settings.max_file_bytes,
@@ -213,7 +245,7 @@ def list_command(corpus: str | None, index: str | None, as_json: bool, as_lines:
 def remove(doc: str, corpus: str | None, index: str | None) -> None:
     """Remove article DOC (its id, see `rag list`) from the corpus and the index. Exactly
     one file is deleted: the one that article was read from."""
-    from rag.index import remove_document
+    from rag.build import remove_document
 
     path = remove_document(_settings(corpus, index), doc, progress=_progress())
     click.echo(f"Removed {path.name}")

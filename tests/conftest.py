@@ -6,7 +6,7 @@ import pytest
 
 from rag import Chatbot, Settings
 from rag.embed import Encoder
-from rag.index import build_index
+from rag.build import build_index
 
 DATA = Path(__file__).parent / "data"
 SEED = "zte-kerfuffle"

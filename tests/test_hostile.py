@@ -23,7 +23,8 @@ from rag import ArgumentError, Chatbot, ConfigError, RagError
 from rag.chunk import TextSplitter
 from rag.cli import main
 from rag.corpus import ADDED, DUPLICATE, SKIPPED, add_files
-from rag.index import build_index, load_index, read_manifest, remove_document
+from rag.build import build_index, remove_document
+from rag.index import load_index, read_manifest
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "corpus" / "raw" / "zte-kerfuffle.txt"

@@ -1,5 +1,6 @@
 """Bad input, broken builds, concurrent use: nothing crashes, hangs or loses the index."""
 
+import dataclasses
 import shutil
 import signal
 import subprocess
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from rag import Chatbot, QuestionError, RagError
-from rag.index import build_index, load_index, read_manifest
+from rag.build import build_index
+from rag.index import load_index, read_manifest
 
 
 @pytest.mark.parametrize("question", [
@@ -87,9 +89,10 @@ def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus):
 
 
 def test_manifest_that_does_not_match_its_files_is_detected(fresh_corpus, encoder):
+    fresh_corpus = dataclasses.replace(fresh_corpus, store="faiss")  # its files are FAISS's
     build_index(fresh_corpus, encoder=encoder)
     live = load_index(fresh_corpus.index_dir).path
-    (live / "sentences.npy").unlink()
+    (live / "store.npz").unlink()
     with pytest.raises(RagError, match="missing"):
         load_index(fresh_corpus.index_dir)
     assert Chatbot(fresh_corpus).index.chunks  # rebuilt from the corpus
