@@ -262,7 +262,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     }
     say(f"  writing {len(chunks)} chunks and {len(sentences)} sentences to {settings.store} ...")
     store_and_switch(settings, manifest, documents, chunks, sentences, chunk_matrix,
-                      sentence_matrix, started)
+                     sentence_matrix, started)
     _remove_stale_clean_files(settings, documents)
     say(f"Index written: {len(documents)} documents, {len(chunks)} chunks "
         f"({embedded} embedded), {len(sentences)} sentences in {manifest['build_seconds']:.1f} s")

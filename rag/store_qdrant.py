@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import numpy as np
 from qdrant_client import QdrantClient, models
@@ -42,8 +43,10 @@ def _close_embedded() -> None:
 def client_for(spec: StoreSpec) -> QdrantClient:
     """The client for a store URI; embedded ones are shared within the process."""
     if spec.mode == "server":
-        return QdrantClient(url=spec.location, api_key=os.environ.get("QDRANT_API_KEY") or None,
-                            timeout=60)
+        parts = urlsplit(spec.location)  # a path is a reverse proxy's prefix
+        return QdrantClient(url=f"{parts.scheme}://{parts.netloc}", prefix=parts.path or None,
+                            api_key=os.environ.get("QDRANT_API_KEY") or None, timeout=60,
+                            check_compatibility=False)  # no request before the first real one
     with _LOCK:
         if spec.location not in _CLIENTS:
             if spec.mode == "memory":

@@ -29,7 +29,7 @@ def positions_by_doc(items) -> dict[str, list[int]]:
 
 
 def fill_vectors(encoder: Encoder | OnnxEncoder, documents: dict, items: list, reused: list,
-                  show_bar: bool) -> tuple[np.ndarray, int]:
+                 show_bar: bool) -> tuple[np.ndarray, int]:
     """Stack per-document vectors, embedding the documents that have none yet."""
     by_doc = positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
@@ -52,8 +52,8 @@ def fill_vectors(encoder: Encoder | OnnxEncoder, documents: dict, items: list, r
 
 
 def store_and_switch(settings: Settings, manifest: dict, documents: dict[str, Document],
-                      chunks: list[Chunk], sentences: list[Sentence], chunk_matrix: np.ndarray,
-                      sentence_matrix: np.ndarray, started: float) -> None:
+                     chunks: list[Chunk], sentences: list[Sentence], chunk_matrix: np.ndarray,
+                     sentence_matrix: np.ndarray, started: float) -> None:
     """Upsert every document's rows into a new build of the store, then switch to it."""
     store = open_store(settings)
     name = new_build_name()

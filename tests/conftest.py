@@ -55,6 +55,14 @@ def fresh_corpus(tmp_path):
 
 
 @pytest.fixture
+def shared_store():
+    """For tests whose builds run in other processes: skipped on an embedded Qdrant store
+    (RAG_STORE=qdrant://:memory: or a folder), which one process alone can see."""
+    if Settings().store_spec.mode in ("memory", "path"):
+        pytest.skip("an embedded Qdrant store is private to one process; use a server")
+
+
+@pytest.fixture
 def concurrently():
     """Run call(arg) for every arg in its own thread at once; returns (results, errors)."""
     def run(call, args, timeout=60):

@@ -61,7 +61,8 @@ def _build_command(settings):
 
 
 @pytest.mark.slow
-def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encoder):
+def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encoder,
+                                                             shared_store):
     build_index(fresh_corpus, encoder=encoder)
     before = read_manifest(fresh_corpus.index_dir)
     for delay in (0.3, 1.5, 3.0, 5.0, 7.0):
@@ -79,7 +80,7 @@ def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encod
 
 
 @pytest.mark.slow
-def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus):
+def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus, shared_store):
     processes = [subprocess.Popen(_build_command(fresh_corpus), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE) for _ in range(2)]
     for process in processes:

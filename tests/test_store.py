@@ -9,6 +9,8 @@ A real Qdrant server is tested only when RAG_TEST_QDRANT_URL names one.
 import dataclasses
 import math
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -262,3 +264,27 @@ def test_store_comes_from_the_option_or_rag_store(tmp_path, monkeypatch):
                                        str(tmp_path / "index")])
     assert result.exit_code == 1 and "only option is ?prefix" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_unreachable_server_is_a_one_line_error(tmp_path):
+    pytest.importorskip("qdrant_client")
+    settings = Settings(index_dir=tmp_path, store="qdrant://127.0.0.1:1?prefix=nowhere")
+    with pytest.raises(ConfigError, match="Qdrant store http://127.0.0.1:1.* failed") as error:
+        open_store(settings).create(new_build_name(), 384)
+    assert "\n" not in str(error.value) and "QDRANT_API_KEY" in str(error.value)
+
+
+def test_the_default_install_needs_neither_qdrant_nor_ray(tmp_path, monkeypatch):
+    code = ("import sys, rag, rag.cli, rag.build, rag.store, rag.store_faiss; "
+            "print(sorted(m for m in ('qdrant_client', 'ray') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+    monkeypatch.setitem(sys.modules, "qdrant_client", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r'needs qdrant-client: pip install -e "\.\[qdrant\]"'):
+        open_store(Settings(index_dir=tmp_path, store="qdrant://:memory:"))
+    monkeypatch.setitem(sys.modules, "ray", None)
+    from rag.embed_ray import RayEncoder
+
+    with pytest.raises(ConfigError, match=r'needs Ray: pip install -e "\.\[ray\]"'):
+        RayEncoder("all-MiniLM-L6-v2", "onnx")
