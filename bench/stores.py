@@ -1,6 +1,7 @@
 """FAISS vs Qdrant side by side: writing a build, query latency, memory; embedding throughput.
 
     python bench/stores.py [--sizes 1000 10000] [--stores faiss qdrant://:memory:] [--queries 50]
+                           [--ray-workers 2]
 
 Each (store, size) runs in a fresh Python process. A build holds `size` chunks and four
 sentences per chunk (the test corpus has 3.7), as synthetic clustered unit vectors and
@@ -86,13 +87,19 @@ def case(store_uri: str, size: int, queries: int) -> dict:
             "memory_mb": round(memory, 1)}
 
 
-def embedding_rate() -> float:
-    """Chunks (~150 words of real article text) per second on one one-thread ONNX worker."""
-    from rag.embed import OnnxEncoder
-
+def sample_chunks(n: int) -> list[str]:
+    """n chunks of ~150 words of real article text."""
     text = (ROOT / "tests" / "data" / "corpus" / "raw" / "zte-kerfuffle.txt").read_text(
         encoding="utf-8").split()
-    chunks = [" ".join(text[i:i + 150]) for i in range(0, len(text) - 150, 15)][:96]
+    chunks = [" ".join(text[i:i + 150]) for i in range(0, len(text) - 150, 15)]
+    return (chunks * (n // len(chunks) + 1))[:n]
+
+
+def embedding_rate() -> float:
+    """Chunks per second on one one-thread ONNX worker."""
+    from rag.embed import OnnxEncoder
+
+    chunks = sample_chunks(96)
     encoder = OnnxEncoder(threads=1)
     encoder.encode(chunks[:4])
     started = time.perf_counter()
@@ -100,11 +107,29 @@ def embedding_rate() -> float:
     return len(chunks) / (time.perf_counter() - started)
 
 
+def ray_rate(workers: int) -> float:
+    """Chunks per second through RayEncoder with `workers` one-thread actors on a local Ray,
+    actor start-up included (Ray itself already running)."""
+    from rag.embed_ray import RayEncoder
+
+    chunks = sample_chunks(96 * workers)
+    encoder = RayEncoder("all-MiniLM-L6-v2", "onnx", workers=workers, batch_size=16)
+    try:
+        encoder.encode(chunks[:workers])  # starts Ray
+        started = time.perf_counter()
+        encoder.encode(chunks)
+        return len(chunks) / (time.perf_counter() - started)
+    finally:
+        encoder.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--stores", nargs="+", default=["faiss", "qdrant://:memory:"])
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--ray-workers", type=int, default=0,
+                        help="also time embedding through Ray with this many actors")
     parser.add_argument("--case", nargs=2, metavar=("STORE", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -126,10 +151,15 @@ def main() -> None:
               f"{r['memory_mb']:>10}")
     print(f"embedding: {rate:.1f} chunks/s per one-thread ONNX worker (build time is this, not "
           "the store, at every size)")
+    ray = ray_rate(args.ray_workers) if args.ray_workers else None
+    if ray:
+        print(f"embedding on Ray, {args.ray_workers} one-thread actors: {ray:.1f} chunks/s "
+              "(actor start-up included)")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "stores.json").write_text(json.dumps(
         {"rows": rows, "embedding_chunks_per_s": round(rate, 1),
+         "ray_chunks_per_s": ray and round(ray, 1), "ray_workers": args.ray_workers,
          "measured": time.strftime("%Y-%m-%d")}, indent=2) + "\n")
 
 

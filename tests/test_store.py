@@ -76,7 +76,7 @@ def store(request, tmp_path):
         store.drop(name)
 
 
-def fill(store, corpus, docs=None, tmp_path=None):
+def fill(store, corpus, docs=None):
     """A sealed build holding `docs` (default: all) of the corpus."""
     name = new_build_name()
     store.created = [*getattr(store, "created", []), name]
