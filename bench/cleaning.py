@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.clean import CLEANER_VERSION, PARAGRAPH, clean_html  # noqa: E402
+from rag.clean import CLEANER_VERSION, PARAGRAPH  # noqa: E402
+from rag.clean_html import clean_html  # noqa: E402
 
 PAGES = ROOT.parent / "shared" / "data" / "cleaning-pages"
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"',

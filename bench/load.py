@@ -21,6 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.eval import p95  # noqa: E402
 
 
 def run_load(url: str, clean_dir: Path, clients: int, requests: int, deadline_s: float = 300
@@ -67,7 +70,7 @@ def run_load(url: str, clean_dir: Path, clients: int, requests: int, deadline_s:
     return {"clients": clients, "requests": requests, "errors": len(errors),
             "error_examples": errors[:3], "retried": len(retried), "retry_examples": retried[:3], "wall_s": wall, "throughput_rps": requests / wall,
             "p50_ms": statistics.median(latencies) if latencies else None,
-            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))] if latencies else None}
+            "p95_ms": p95(latencies) if latencies else None}
 
 
 def main() -> None:

@@ -25,6 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "eval" / "test.jsonl"
 RAG = [sys.executable, "-m", "rag"]
+sys.path.insert(0, str(ROOT))
+
+from rag.eval import p95  # noqa: E402
 
 
 def _run(command: list[str], **kwargs) -> tuple[float, float, str]:
@@ -40,11 +43,6 @@ def _run(command: list[str], **kwargs) -> tuple[float, float, str]:
         if process.returncode:
             raise subprocess.CalledProcessError(process.returncode, command, out.read(), err.read())
         return seconds, usage.ru_maxrss / 1024, out.read()
-
-
-def _percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def _free_port() -> int:
@@ -117,7 +115,7 @@ def peer(name: str, work: Path, runs: int) -> dict | str:
     return {"build_s": statistics.median(s for s, _, _ in builds),
             "build_rss_mb": max(rss for _, rss, _ in builds),
             "cold_ask_s": statistics.median(colds), "ask_rss_mb": ask_rss,
-            "warm_p50_ms": statistics.median(answers), "warm_p95_ms": _percentile(answers, 0.95)}
+            "warm_p50_ms": statistics.median(answers), "warm_p95_ms": p95(answers)}
 
 
 def main() -> None:

@@ -1,3 +1,5 @@
+"""`python -m rag`: the `rag` command."""
+
 from rag.cli import main
 
 main(prog_name="rag")

@@ -1,4 +1,5 @@
-"""Ranked sentences -> Answer: verbatim quotes with offsets, a short answer, or abstention.
+"""Ranked sentences -> Answer: the best sentence and verbatim quotes with offsets (the first
+with its short-answer span), or an abstention with the closest passages.
 
 Which sentence is best, and whether to answer at all, is decided by rag/rank.py; this module
 turns that decision into quotes: distinct sentences best first, the first one carrying the
@@ -12,6 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from rag.rank import Ranking, answer_entity, expected_labels  # noqa: F401  (public names)
+
+ABSTAIN_TEXT = "The article doesn't say."  # what every interface says when the bot abstains
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,13 @@ class Quote:
     answer_span: tuple[int, int] | None = None
     answer_offsets: tuple[int, int] | None = None
 
+    def where(self, with_title: bool = True) -> tuple[str, ...]:
+        """Where the quote is, for a citation line: the article's title (unless
+        with_title is False), the section if any, and "paragraph N" (or "title")."""
+        parts = (self.title if with_title else "", self.section,
+                 f"paragraph {self.paragraph}" if self.paragraph else "title")
+        return tuple(p for p in parts if p)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -73,7 +83,8 @@ class Answer:
 
 
 def compose(question: str, ranking: Ranking, titles: dict[str, str], max_quotes: int) -> Answer:
-    """Quotes and the short answer from a ranking, or an abstention with the closest passages."""
+    """The answer sentence and quotes from a ranking (the first quote with its short-answer
+    span), or an abstention with the closest passages."""
     if not ranking.ranked:
         return Answer(question, "", True, ())
     quotes = []

@@ -1,47 +1,55 @@
-"""Chatbot: the one entry point. Loads (or builds) the index once, then answers questions."""
+"""Chatbot: the one entry point for every interface. It answers questions (loading or
+building the index once) and, through Library (rag/library.py), manages the corpus: build,
+add, remove and list articles.
+
+Interfaces (cli.py, web.py) call only this facade and format its frozen results: Answer,
+BuildReport, FileAdded, Article, SkippedFile, Cleaned.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer import Answer, compose
-from rag.chunk import TextSplitter
 from rag.config import Settings
 from rag.conversation import Referent, Turn, asked_for, question_names, standalone
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import ensure_index
-from rag.index import Document, Index
+from rag.index import Document, Index, load_index
+from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
 from rag.rank import Ranker
 from rag.retrieve import Retriever
 
+__all__ = ["Chatbot", "Conversation", "Article", "SkippedFile", "FileAdded", "BuildReport"]
 
-class Chatbot:
+
+class Chatbot(Library):
     """Answers questions about the articles in a corpus with verbatim quotes.
 
     Safe to call from several threads: the index is read-only and the encoder locks itself.
     """
 
     def __init__(self, settings: Settings, index: Index | None = None,
-                 encoder: Encoder | OnnxEncoder | None = None):
+                 encoder: Encoder | OnnxEncoder | None = None, *, load: bool = True):
         """`encoder` embeds questions (and documents, if a build is needed); by default both
         use the int8 ONNX copy of the model (Settings.query_encoder and build_encoder), a
-        build's session on every core."""
-        self.settings = settings
+        build's session on every core. `load=False` defers loading (or building) the index
+        to the first question, so corpus operations work before there is an index."""
+        super().__init__(settings, encoder)
         self.encoder = encoder or make_encoder(settings.model, settings.query_encoder)
-        # Loads only if a build runs (an upload, a changed corpus), then stays loaded.
-        self._build_encoder = encoder or make_encoder(settings.model, settings.build_encoder,
-                                                      for_builds=True)
-        self._splitter = TextSplitter()  # loads only if a build runs, then stays loaded
-        index = index or ensure_index(settings, self._build_encoder, self._splitter)
+        self.ranker = Ranker()
+        self._loading = threading.Lock()
         # One reference to (index, retriever), swapped whole by reload(), so a question
         # answered while an article is being added sees one consistent index.
-        self._state = (index, Retriever(index, self.encoder, settings))
-        self.ranker = Ranker()
+        self._state: tuple[Index, Retriever] | None = None
+        if index is not None or load:
+            self._use(index or ensure_index(settings, self._build_encoder, self._splitter))
 
     @classmethod
     def load(cls, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
@@ -56,27 +64,45 @@ class Chatbot:
             IndexStale: the index does not match the settings and there is no corpus.
             ConfigError: a folder is a file, or the index folder holds other things.
         """
-        base = settings or Settings()
-        folders = {name: Path(value) for name, value in (("corpus_dir", corpus_dir),
-                                                          ("index_dir", index_dir)) if value is not None}
-        settings = dataclasses.replace(base, **folders, **overrides)
-        return cls(settings)
+        return cls(_settings(corpus_dir, index_dir, settings, overrides))
+
+    @classmethod
+    def open(cls, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
+             settings: Settings | None = None, **overrides) -> "Chatbot":
+        """A chatbot over a corpus and index that loads nothing until it is asked a
+        question: for add, remove, articles and build, which work without an index.
+        Arguments as load()."""
+        return cls(_settings(corpus_dir, index_dir, settings, overrides), load=False)
+
+    def _use(self, index: Index, warm: bool = False) -> None:
+        retriever = Retriever(index, self.encoder, self.settings)
+        if warm or self._state is not None:  # a running bot: the next question must not wait
+            retriever.warm_up()
+        self._state = (index, retriever)
+
+    def _current(self) -> tuple[Index, Retriever]:
+        """The loaded (index, retriever), loading or building the index on first use."""
+        if self._state is None:
+            with self._loading:
+                if self._state is None:
+                    self._use(ensure_index(self.settings, self._build_encoder, self._splitter))
+        return self._state
 
     @property
     def index(self) -> Index:
-        return self._state[0]
+        return self._current()[0]
 
     @property
     def retriever(self) -> Retriever:
-        return self._state[1]
+        return self._current()[1]
 
     @property
     def documents(self) -> dict[str, Document]:
         return self.index.documents
 
-    def document_from(self, source: str) -> Document | None:
-        """The indexed article read from raw file `source` (a file name), if any."""
-        return next((d for d in self.documents.values() if d.source == source), None)
+    def _index_changed(self) -> None:
+        if self._state is not None:  # a loaded bot answers from the new index at once
+            self._use(load_index(self.settings.index_dir))
 
     def reload(self, progress: Callable[[str], None] | None = None) -> None:
         """Rebuild the index if the corpus changed (only new or changed articles are
@@ -85,10 +111,22 @@ class Chatbot:
         Raises:
             CorpusError: the corpus cannot be built.
         """
-        index = ensure_index(self.settings, self._build_encoder, self._splitter, progress)
-        retriever = Retriever(index, self.encoder, self.settings)
-        retriever.warm_up()
-        self._state = (index, retriever)
+        self._use(ensure_index(self.settings, self._build_encoder, self._splitter, progress),
+                  warm=True)
+
+    def example_questions(self, limit: int = 4) -> list[str]:
+        """Questions that the loaded articles answer, from the names their own sentences
+        mention most (a person, an organization), then one they do not answer."""
+        examples = []
+        for document in self.documents.values():
+            body = [s for s in self.index.sentences if s.doc == document.doc and s.paragraph]
+            for label, template in (("PERSON", "Who is {}?"),
+                                    ("ORG", "What does the article say about {}?")):
+                names = [s.text[e.start - s.start:e.end - s.start] for s in body
+                         for e in s.entities if e.label == label]
+                if names:
+                    examples.append(template.format(max(set(names), key=names.count)))
+        return examples[:limit] + ["What is the capital of Peru?"]
 
     def warm_up(self) -> None:
         """Load the model and lazy tables now rather than on the first question."""
@@ -110,12 +148,12 @@ class Chatbot:
         k = self.settings.max_quotes if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ArgumentError(f"k must be a whole number of quotes, 1 or more; got {k!r}.")
-        if doc is not None and not isinstance(doc, str):
-            raise ArgumentError(f"doc must be an article id (text), got {type(doc).__name__}.")
+        if doc is not None:
+            article_id(doc)
         if context is not None and not isinstance(context, str):
             raise ArgumentError(f"context must be the previous question (text), got "
                                 f"{type(context).__name__}.")
-        index, retriever = self._state
+        index, retriever = self._current()
         if doc is not None and doc not in index.documents:
             raise ArgumentError(f"No article {doc[:80]!r} is loaded; choose one of: "
                                 f"{', '.join(sorted(index.documents))}.")
@@ -128,6 +166,18 @@ class Chatbot:
     def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
         """A conversation: questions asked one after another, where a follow-up ("why?",
         "what did she say?", "and the second?") is made standalone from earlier turns."""
+        return Conversation(self, turns)
+
+    def resume(self, saved: object) -> "Conversation":
+        """The conversation that Conversation.saved() returned (kept by a browser, say); an
+        empty one when `saved` is missing or ill-shaped."""
+        try:
+            turns = tuple(Turn(t["question"], t["interpreted_as"],
+                               tuple(Referent(r["text"], r["label"], bool(r.get("named")))
+                                     for r in t["referents"]), t.get("topic", ""))
+                          for t in saved)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            turns = ()
         return Conversation(self, turns)
 
     def _content_terms(self, question: str) -> int:
@@ -212,3 +262,15 @@ class Conversation:
                                      interpreted_as=query if query != question else None)
         self.turns.append(Turn(question, query, self._bot._referents(answer, query), topic))
         return answer
+
+    def saved(self, last: int | None = None) -> list[dict]:
+        """The (last) turns as JSON-ready dicts, for Chatbot.resume()."""
+        return [dataclasses.asdict(t) for t in self.turns[-last if last else 0:]]
+
+
+def _settings(corpus_dir: str | Path | None, index_dir: str | Path | None,
+              settings: Settings | None, overrides: dict) -> Settings:
+    """`settings` (default Settings()) with the folders that are given, and overrides."""
+    given = (("corpus_dir", corpus_dir), ("index_dir", index_dir))
+    folders = {name: Path(value) for name, value in given if value is not None}
+    return dataclasses.replace(settings or Settings(), **folders, **overrides)

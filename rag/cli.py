@@ -1,8 +1,9 @@
 """The `rag` command: build, add, list, remove, ask, eval, serve.
 
-Only this module maps flags (and RAG_* environment variables) to Settings. Results go to
-stdout, progress and warnings to stderr (silenced by --quiet), and every RagError becomes
-a one-line "Error: ..." with exit code 1.
+Only this module maps flags (and RAG_* environment variables) to Settings. It calls the
+Chatbot facade and formats what it returns: results go to stdout, progress and warnings to
+stderr (silenced by --quiet), and every RagError becomes a one-line "Error: ..." with exit
+code 1.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from rag.config import Settings
+from rag.config import SERVE_HOST, SERVE_PORT, Settings
 from rag.errors import RagError
 
 CORPUS_HELP = ("Corpus folder holding raw/ (articles as delivered) and clean/. Default: "
@@ -90,10 +91,12 @@ def _progress():
     return None if click.get_current_context().find_root().obj.get("quiet") else _say
 
 
-def _load_bot(settings: Settings):
+def _load_bot(settings: Settings, load: bool = True, encoder=None):
+    """The Chatbot facade (imported here: `rag --help` stays fast); load=False loads no
+    index, for the commands that manage the corpus; `encoder` embeds (rag build --engine)."""
     from rag.chatbot import Chatbot
 
-    return Chatbot(settings)
+    return Chatbot(settings, encoder=encoder, load=load)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,8 +138,6 @@ def build(corpus: str | None, index: str | None, force: bool, engine: str,
 
     Only new or changed articles are cleaned and embedded; --force redoes all of them.
     """
-    from rag.build import build_index
-
     settings = _settings(corpus, index)
     if engine == "local" and ray_address:
         raise click.UsageError("--ray-address needs --engine ray.")
@@ -146,7 +147,8 @@ def build(corpus: str | None, index: str | None, force: bool, engine: str,
 
         encoder = RayEncoder(settings.model, settings.build_encoder, ray_address, ray_workers)
     try:
-        report = build_index(settings, force=force, encoder=encoder, progress=_progress())
+        report = _load_bot(settings, load=False, encoder=encoder).build(force=force,
+                                                                        progress=_progress())
     finally:
         if encoder is not None:
             encoder.shutdown()
@@ -167,35 +169,19 @@ def add(sources: tuple[Path, ...], corpus: str | None, index: str | None) -> Non
     """Copy article files (.txt, .md, .html) or folders of them into the corpus and index
     them. Says what happened to each file (added, already there, or skipped and why) and
     adds the rest; exits 1 when nothing could be added."""
-    from rag.corpus import ADDED, SKIPPED, add_files
-    from rag.build import build_index
-    from rag.index import read_manifest
-
-    settings = _settings(corpus, index)
-    results = add_files(list(sources), settings.raw_dir, settings.max_file_bytes,
-                        settings.lock_timeout)
+    results = _load_bot(_settings(corpus, index), load=False).add(sources, progress=_progress())
     for result in results:
-        if result.status == SKIPPED:
+        if result.skipped:
             _say(str(result))
-    if not any(r.status == ADDED for r in results):
-        for result in results:
-            if result.status != SKIPPED:
-                click.echo(str(result))
-        if all(r.status == SKIPPED for r in results):
-            raise click.ClickException("Nothing was added.")
-        return
-    build_index(settings, progress=_progress())
-    manifest = read_manifest(settings.index_dir) or {"documents": {}, "skipped": {}}
-    ids = {entry["source"]: doc for doc, entry in manifest["documents"].items()}
+    if all(result.skipped for result in results):
+        raise click.ClickException("Nothing was added.")
     for result in results:
-        if result.status == SKIPPED:
+        if result.skipped:
             continue
-        name = result.target.name
-        if name in ids:
-            click.echo(f"{result}: article {ids[name]}")
+        if result.doc:
+            click.echo(f"{result}: article {result.doc}")
         else:
-            reason = manifest["skipped"].get(name, {}).get("reason", "not indexed")
-            _say(f"{result}, but it was not indexed: {reason}")
+            _say(f"{result}, but it was not indexed: {result.reason}")
 
 
 LIST_FIELDS = ("id", "chunks", "added", "source", "title")
@@ -210,17 +196,11 @@ def list_command(corpus: str | None, index: str | None, as_json: bool, as_lines:
                  as_csv: bool) -> None:
     """List the indexed articles: id, chunks, when added, source file, title. Files that
     were skipped are listed on stderr with the reason."""
-    from rag.index import read_manifest
-
     if as_json + as_lines + as_csv > 1:
         raise click.UsageError("Choose one of --json, --nl and --csv.")
-    settings = _settings(corpus, index)
-    manifest = read_manifest(settings.index_dir)
-    if manifest is None:
-        raise click.ClickException(f"No index in {settings.index_dir}. Run: rag build")
-    rows = [{"id": doc, "chunks": entry["chunks"], "added": entry["added"],
-             "source": entry["source"], "title": entry["title"]}
-            for doc, entry in sorted(manifest["documents"].items())]
+    bot = _load_bot(_settings(corpus, index), load=False)
+    rows = [{"id": a.doc, "chunks": a.chunks, "added": a.added, "source": a.source,
+             "title": a.title} for a in bot.articles()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     elif as_lines:
@@ -235,8 +215,8 @@ def list_command(corpus: str | None, index: str | None, as_json: bool, as_lines:
         click.echo(f"{'id':<32} {'chunks':>6}  {'added':<19}  title")
         for row in rows:
             click.echo(f"{row['id']:<32} {row['chunks']:>6}  {row['added'][:19]:<19}  {row['title']}")
-    for name, entry in manifest["skipped"].items():
-        _say(f"skipped {name}: {entry['reason']}")
+    for skipped in bot.skipped_files():
+        _say(f"skipped {skipped.source}: {skipped.reason}")
 
 
 @main.command(short_help="Remove an article from the corpus and the index.")
@@ -245,38 +225,33 @@ def list_command(corpus: str | None, index: str | None, as_json: bool, as_lines:
 def remove(doc: str, corpus: str | None, index: str | None) -> None:
     """Remove article DOC (its id, see `rag list`) from the corpus and the index. Exactly
     one file is deleted: the one that article was read from."""
-    from rag.build import remove_document
-
-    path = remove_document(_settings(corpus, index), doc, progress=_progress())
+    path = _load_bot(_settings(corpus, index), load=False).remove(doc, progress=_progress())
     click.echo(f"Removed {path.name}")
 
 
 def _print_answer(answer, as_json: bool) -> None:
+    from rag.answer import ABSTAIN_TEXT
+
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     if answer.interpreted_as:
         click.echo(f"(Interpreted as: {answer.interpreted_as})")
     if answer.abstained:
-        click.echo("The article doesn't say.")
+        click.echo(ABSTAIN_TEXT)
         if answer.quotes:
             click.echo("\nClosest passages:")
     else:
         click.echo(answer.answer)
         click.echo("")
     for number, quote in enumerate(answer.quotes, 1):
-        where = ", ".join(p for p in (quote.title, quote.section or None,
-                                      f"paragraph {quote.paragraph}" if quote.paragraph else "title")
-                          if p)
         click.echo(f"[{number}] {quote.text}")
-        click.echo(f"    — {where} (chars {quote.start}–{quote.end})")
+        click.echo(f"    — {', '.join(quote.where())} (chars {quote.start}–{quote.end})")
 
 
 def _batch_line(bot, line: str, k: int, doc: str | None) -> dict:
     """One line of a batch: a question, or a JSON object with "question" (and optionally
     "id", "doc", "k"). Returns the answer as a dict, or the error of that line."""
-    from rag.errors import ArgumentError
-
     request: dict = {"question": line}
     if line.lstrip().startswith("{"):
         try:
@@ -289,7 +264,7 @@ def _batch_line(bot, line: str, k: int, doc: str | None) -> dict:
     try:
         answer = bot.ask(request.get("question"), k=request.get("k", k),
                          doc=request.get("doc", doc))
-    except (RagError, ArgumentError) as e:
+    except RagError as e:
         return {**extra, "question": request.get("question"), "error": str(e)}
     return {**extra, **answer.to_dict()}
 
@@ -377,52 +352,45 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
     """
     import tempfile
 
-    from rag.eval import evaluate, load_questions, load_squad, squad_command
+    from rag.eval import evaluate, load_questions, load_squad, squad_command, squad_corpus
 
+    bars = _progress() is not None
     if conversations:
         _conversation_report(Path(conversations), _settings(corpus, index), as_json)
         return
     if squad and title is None and not report_dir:
-        if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo):
+        if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo, bars):
             return
-
-    from rag.corpus import ensure_folder
-
     with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
-        try:
-            if report_dir:  # fail now, not after the whole evaluation
-                ensure_folder(Path(report_dir), "--report")
-            if squad:
-                name, text, items = load_squad(Path(squad), title)
-                raw = Path(scratch) / "corpus" / "raw"
-                raw.mkdir(parents=True)
-                (raw / "squad-article.txt").write_text(text, encoding="utf-8")
-                settings = _settings(str(Path(scratch) / "corpus"), str(Path(scratch) / "index"))
-                source = f"SQuAD article “{name}”"
-            else:
-                items = load_questions(Path(questions))
-                settings = _settings(corpus, index)
-                source = questions
-        except RagError as e:
-            raise click.ClickException(str(e)) from None
-        bot = _load_bot(settings)
-        bot.warm_up()
+        if report_dir:  # fail now, not after the whole evaluation
+            from rag.eval_report import check_folder
+
+            check_folder(Path(report_dir))
+        if squad:
+            name, text, items = load_squad(Path(squad), title)
+            folder = squad_corpus(Path(scratch), text)
+            settings = _settings(str(folder), str(folder.parent / "index"))
+            source = f"SQuAD article “{name}”"
+        else:
+            items = load_questions(Path(questions))
+            settings = _settings(corpus, index)
+            source = questions
+        _say("Loading the index and the model ...")
+        bot = _load_bot(settings, load=False)
+        bot.reload(progress=_progress())  # builds first when needed, then warms up
         if report_dir:
-            from rag.eval_report import compare, write_report
+            from rag.eval_report import compare, provenance, write_report
 
-            results = compare(bot, items)
+            results = compare(bot, items, bars=bars)
             report = results["final pipeline"][0]
-            from rag.eval_report import provenance
-
             about = provenance(bot, None if squad else Path(questions))
+            _say("Writing the report and its plots ...")
             path = write_report(Path(report_dir), source, results, settings.min_confidence, about)
             click.echo(f"Report written to {path}", err=True)
         else:
-            report, _ = evaluate(bot, items)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_report(report)
+            report, _ = evaluate(bot, items, bar="Answering" if bars else None)
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else report.summary())
     failed = [name for name, floor, value in (
         ("hit@3", min_hit3, report.hit_at_3),
         ("answer accuracy", min_answer_acc, report.answer_accuracy),
@@ -436,46 +404,19 @@ def _conversation_report(path: Path, settings: Settings, as_json: bool) -> None:
     from rag.eval_conversations import evaluate_conversations, load_conversations
 
     conversations = load_conversations(path)
-    report = evaluate_conversations(_load_bot(settings), conversations)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{report.conversations} conversations, {report.follow_ups} follow-up turns")
-    click.echo(f"  follow-ups answered right        {report.follow_ups_right:6.3f}")
-    click.echo(f"  the same asked alone             {report.follow_ups_right_alone:6.3f}")
-    click.echo(f"  later standalone turns right     {report.standalone_right:6.3f} "
-               f"({report.standalone_turns} turns, {report.hijacked} hijacked by earlier turns)")
-    for miss in report.misses:
-        click.echo(f"  miss {miss.conversation}: {miss.question}"
-                   + (f"  (as: {miss.interpreted_as})" if miss.interpreted_as else ""))
-
-
-def _print_report(report) -> None:
-    click.echo(f"{report.n} questions ({report.answerable} answerable, "
-               f"{report.unanswerable} unanswerable)")
-    rows = [("hit@1", report.hit_at_1), ("hit@3", report.hit_at_3), ("hit@5", report.hit_at_5),
-            ("MRR", report.mrr), ("answer accuracy", report.answer_accuracy),
-            ("exact match", report.exact_match), ("token F1", report.f1),
-            ("abstention recall", report.abstention_recall),
-            ("false abstention", report.false_abstention), ("grounded", report.grounded)]
-    for name, value in rows:
-        click.echo(f"  {name:<18} {value:6.3f}")
-    click.echo("  (exact match and token F1 compare the whole answer sentence with short gold "
-               "answers, so they are low by design; answer accuracy counts a gold answer "
-               "inside the sentence)")
-    click.echo(f"  {'latency p50/p95':<18} {report.latency_p50_ms:.1f} / "
-               f"{report.latency_p95_ms:.1f} ms")
-    if report.misses:
-        click.echo(f"\nMisses ({len(report.misses)}):")
-        for miss in report.misses:
-            click.echo(f"  {miss['id']}: {miss['question']}\n      expected: {miss['expected'][:90]}"
-                       f"\n      got:      {miss['got'][:90]}")
+    _say("Loading the index and the model ...")
+    bot = _load_bot(settings, load=False)
+    bot.reload(progress=_progress())
+    report = evaluate_conversations(bot, conversations,
+                                    bar="Conversations" if _progress() else None)
+    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else report.summary())
 
 
 @main.command(short_help="Start the web chat.")
 @_corpus_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True,
+@click.option("--host", default=SERVE_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=SERVE_PORT, show_default=True,
               help="Port to listen on.")
 def serve(corpus: str | None, index: str | None, host: str, port: int) -> None:
     """Start the web chat and print its address (Ctrl-C stops it)."""

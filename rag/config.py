@@ -1,4 +1,5 @@
-"""One Settings object, passed explicitly. Make variants with dataclasses.replace()."""
+"""Settings: every tunable value in one object, passed explicitly (make variants with
+dataclasses.replace()), and the article file kinds the corpus accepts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 from rag.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")  # the files an article can be read from
+ARTICLE_KINDS = ".txt, .md or .html"  # how messages and help texts name them
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 7860  # where `rag serve` listens unless told otherwise
 STORE_FORMS = ("faiss, qdrant://:memory:, qdrant:///absolute/folder, qdrant://host:6333 "
                "or https://host")
 

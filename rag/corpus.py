@@ -20,13 +20,14 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from slugify import slugify
 
-from rag.clean import Cleaned, clean_html, clean_markdown, clean_text
+from rag.clean import Cleaned, clean_markdown, clean_text
+from rag.clean_html import clean_html
+from rag.config import ARTICLE_KINDS as KINDS
+from rag.config import ARTICLE_SUFFIXES as SUFFIXES
 from rag.errors import ConfigError, CorpusError, IndexBusy, IndexWriteError
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
-KINDS = ".txt, .md or .html"
 ADDED, DUPLICATE, SKIPPED = "added", "duplicate", "skipped"
 
 
@@ -351,12 +352,18 @@ def clean_doc(raw: RawDoc) -> Cleaned:
     return cleaned
 
 
+def clean_files(clean_dir: Path, doc: str) -> tuple[Path, Path]:
+    """Where article `doc`'s cleaned text (what quotes' offsets point into) and its cleaning
+    report live: clean/<doc>.txt and clean/<doc>.report.md."""
+    return clean_dir / f"{doc}.txt", clean_dir / f"{doc}.report.md"
+
+
 def write_clean(clean_dir: Path, doc: str, cleaned: Cleaned) -> Path:
     """Write clean/<doc>.txt and clean/<doc>.report.md atomically."""
     ensure_folder(clean_dir, "--corpus")
-    path = clean_dir / f"{doc}.txt"
+    path, report = clean_files(clean_dir, doc)
     atomic_write(path, cleaned.text)
-    atomic_write(clean_dir / f"{doc}.report.md", cleaned.report())
+    atomic_write(report, cleaned.report())
     return path
 
 

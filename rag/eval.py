@@ -11,6 +11,7 @@ import json
 import re
 import statistics
 import string
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -70,6 +71,27 @@ class Report:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        """The report as `rag eval` prints it: the figures, then the misses."""
+        lines = [f"{self.n} questions ({self.answerable} answerable, "
+                 f"{self.unanswerable} unanswerable)"]
+        rows = [("hit@1", self.hit_at_1), ("hit@3", self.hit_at_3), ("hit@5", self.hit_at_5),
+                ("MRR", self.mrr), ("answer accuracy", self.answer_accuracy),
+                ("exact match", self.exact_match), ("token F1", self.f1),
+                ("abstention recall", self.abstention_recall),
+                ("false abstention", self.false_abstention), ("grounded", self.grounded)]
+        lines += [f"  {name:<18} {value:6.3f}" for name, value in rows]
+        lines.append("  (exact match and token F1 compare the whole answer sentence with short "
+                     "gold answers, so they are low by design; answer accuracy counts a gold "
+                     "answer inside the sentence)")
+        lines.append(f"  {'latency p50/p95':<18} {self.latency_p50_ms:.1f} / "
+                     f"{self.latency_p95_ms:.1f} ms")
+        if self.misses:
+            lines.append(f"\nMisses ({len(self.misses)}):")
+            lines += [f"  {m['id']}: {m['question']}\n      expected: {m['expected'][:90]}"
+                      f"\n      got:      {m['got'][:90]}" for m in self.misses]
+        return "\n".join(lines)
+
 
 def json_lines(path: Path, kind: str) -> list[tuple[int, str]]:
     """(line number, line) of the non-blank lines of a JSON Lines file of `kind`s.
@@ -115,7 +137,8 @@ def _problem(question: Question) -> str | None:
     return None
 
 
-def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Question]]:
+def load_squad(path: Path, title: str | None = None, allow_empty: bool = False
+               ) -> tuple[str, str, list[Question]]:
     """One article of a SQuAD 2.0 file as (title, article text, questions).
 
     The evidence of a question is its first answer's text: a quote holding it is a hit.
@@ -158,7 +181,7 @@ def load_squad(path: Path, title: str | None = None) -> tuple[str, str, list[Que
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
         raise RagError(f"{path} is not a SQuAD 2.0 JSON file ({detail[:100]}).") from None
-    if not paragraphs or not questions:
+    if not paragraphs or (not questions and not allow_empty):
         raise RagError(f"The article {name!r} in {path} has no paragraphs or no questions.")
     return name, text, questions
 
@@ -213,11 +236,16 @@ def _evidence_rank(answer: Answer, question: Question, texts: dict[str, str]) ->
     return None
 
 
-def evaluate(bot: Chatbot, questions: list[Question]) -> tuple[Report, list[Outcome]]:
-    """Run every question through bot.ask and score the answers."""
+def evaluate(bot: Chatbot, questions: list[Question], bar: str | None = None
+             ) -> tuple[Report, list[Outcome]]:
+    """Run every question through bot.ask and score the answers; `bar`: show a progress
+    bar with that label on stderr."""
+    from tqdm import tqdm
+
     texts = {d.doc: d.text for d in bot.documents.values()}
     outcomes = []
-    for q in questions:
+    for q in tqdm(questions, desc=bar, unit="question", disable=bar is None, file=sys.stderr,
+                  leave=False):
         started = time.perf_counter()
         answer = bot.ask(q.question, k=5)
         ms = (time.perf_counter() - started) * 1000
@@ -263,11 +291,27 @@ def _report(outcomes: list[Outcome]) -> Report:
         false_abstention=share(answerable, lambda o: o.answer.abstained),
         grounded=share(outcomes, lambda o: o.grounded),
         latency_p50_ms=round(statistics.median(latencies), 2),
-        latency_p95_ms=round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2),
+        latency_p95_ms=round(p95(latencies), 2),
         misses=tuple(misses),
         auroc=round(auroc([o.question.answerable for o in outcomes],
                           [o.answer.confidence for o in outcomes]), 4),
     )
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (statistics.quantiles, inclusive: within the values seen)."""
+    if len(values) < 2:
+        return float(values[0]) if values else float("nan")
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def squad_corpus(folder: Path, text: str) -> Path:
+    """A corpus folder under `folder` holding one SQuAD article as raw/squad-article.txt;
+    returns it (its index goes beside it, in folder/index)."""
+    raw = Path(folder) / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "squad-article.txt").write_text(text, encoding="utf-8")
+    return raw.parent
 
 
 def auroc(labels: list[bool], scores: list[float]) -> float:
@@ -295,24 +339,28 @@ def squad_titles(path: Path) -> list[str]:
 
 
 def evaluate_squad(path: Path, scratch: Path, settings: Settings | None = None,
-                   ranker_for: Callable[[str], Ranker] | None = None
+                   ranker_for: Callable[[str], Ranker] | None = None, bars: bool = False
                    ) -> tuple[dict[str, Report], Report]:
     """Each article of a SQuAD file in a corpus of its own (built under scratch): a report
     per article and one over all their questions. `ranker_for(title)` replaces the shipped
-    ranker, e.g. by one fitted without that article (bench/fit_ranking.py --end-to-end)."""
+    ranker, e.g. by one fitted without that article (bench/fit_ranking.py --end-to-end).
+    `bars`: a progress bar over the articles, and one over each article's questions, on
+    stderr."""
+    from tqdm import tqdm
+
     reports, pooled = {}, []
-    for number, title in enumerate(squad_titles(path)):
-        _, text, questions = load_squad(path, title)
-        if not questions:
+    titles = squad_titles(path)
+    for number, title in enumerate(tqdm(titles, desc="Articles", unit="article",
+                                        disable=not bars, file=sys.stderr)):
+        _, text, questions = load_squad(path, title, allow_empty=True)
+        if not questions:  # nothing to score in this article
             continue
-        raw = Path(scratch) / str(number) / "corpus" / "raw"
-        raw.mkdir(parents=True)
-        (raw / "squad-article.txt").write_text(text, encoding="utf-8")
-        bot = Chatbot.load(raw.parent, raw.parent.parent / "index", settings)
+        corpus = squad_corpus(Path(scratch) / str(number), text)
+        bot = Chatbot.load(corpus, corpus.parent / "index", settings)
         if ranker_for is not None:
             bot.ranker = ranker_for(title)
         bot.warm_up()
-        reports[title], outcomes = evaluate(bot, questions)
+        reports[title], outcomes = evaluate(bot, questions, bar=title[:30] if bars else None)
         pooled += outcomes
     return reports, _report(pooled)
 
@@ -328,13 +376,15 @@ def squad_table(reports: dict[str, Report], pooled: Report) -> str:
     return "\n".join(lines)
 
 
-def squad_command(path: Path, settings: Settings, as_json: bool, echo) -> bool:
+def squad_command(path: Path, settings: Settings, as_json: bool, echo,
+                  bars: bool = False) -> bool:
     """`rag eval --squad FILE` without --title: the per-article table, when the file holds
-    more than one article (False: let the caller evaluate its only article)."""
+    more than one article (False: let the caller evaluate its only article). `bars`:
+    progress on stderr."""
     if len(squad_titles(path)) < 2:
         return False
     with tempfile.TemporaryDirectory(prefix="rag-squad-") as scratch:
-        reports, pooled = evaluate_squad(path, Path(scratch), settings)
+        reports, pooled = evaluate_squad(path, Path(scratch), settings, bars=bars)
     echo(json.dumps({t: r.to_dict() for t, r in reports.items()} | {"pooled": pooled.to_dict()},
                     ensure_ascii=False, indent=2) if as_json else squad_table(reports, pooled))
     return True

@@ -43,6 +43,18 @@ class ConversationReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        """The report as `rag eval --conversations` prints it."""
+        lines = [f"{self.conversations} conversations, {self.follow_ups} follow-up turns",
+                 f"  follow-ups answered right        {self.follow_ups_right:6.3f}",
+                 f"  the same asked alone             {self.follow_ups_right_alone:6.3f}",
+                 f"  later standalone turns right     {self.standalone_right:6.3f} "
+                 f"({self.standalone_turns} turns, {self.hijacked} hijacked by earlier turns)"]
+        lines += [f"  miss {m.conversation}: {m.question}"
+                  + (f"  (as: {m.interpreted_as})" if m.interpreted_as else "")
+                  for m in self.misses]
+        return "\n".join(lines)
+
 
 def load_conversations(path: Path) -> list[dict]:
     """Read a conversation file. Raises RagError naming the bad line."""
@@ -77,10 +89,17 @@ def _right(bot: Chatbot, answer: Answer, turn: dict) -> bool:
     return min(best.end, at + len(evidence)) - max(best.start, at) >= len(evidence) / 2
 
 
-def evaluate_conversations(bot: Chatbot, conversations: list[dict]) -> ConversationReport:
-    """Ask every conversation turn by turn, and every turn alone."""
+def evaluate_conversations(bot: Chatbot, conversations: list[dict], bar: str | None = None
+                           ) -> ConversationReport:
+    """Ask every conversation turn by turn, and every turn alone; `bar`: show a progress
+    bar with that label on stderr."""
+    import sys
+
+    from tqdm import tqdm
+
     outcomes = []
-    for conversation in conversations:
+    for conversation in tqdm(conversations, desc=bar, unit="conversation", disable=bar is None,
+                             file=sys.stderr, leave=False):
         chat = bot.conversation()
         for position, turn in enumerate(conversation["turns"]):
             answer = chat.ask(turn["question"])

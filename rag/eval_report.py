@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from rag.chatbot import Chatbot
+from rag.corpus import ensure_folder
 from rag.eval import Outcome, Question, Report, evaluate
 
 # name -> Settings fields that make the configuration (the last one is the product).
@@ -19,14 +20,25 @@ METRICS = ("hit_at_1", "hit_at_3", "mrr", "answer_accuracy", "f1", "abstention_r
            "false_abstention")
 
 
-def compare(bot: Chatbot, questions: list[Question]) -> dict[str, tuple[Report, list[Outcome]]]:
-    """Evaluate every configuration on the same index and model."""
+def compare(bot: Chatbot, questions: list[Question], bars: bool = False
+            ) -> dict[str, tuple[Report, list[Outcome]]]:
+    """Evaluate every configuration on the same index and model (`bars`: a progress bar
+    per configuration on stderr)."""
     results = {}
     for name, fields in CONFIGURATIONS.items():
         variant = Chatbot(dataclasses.replace(bot.settings, **fields), index=bot.index,
                           encoder=bot.encoder)
-        results[name] = evaluate(variant, questions)
+        results[name] = evaluate(variant, questions, bar=name if bars else None)
     return results
+
+
+def check_folder(directory: Path) -> Path:
+    """Create the report folder now, so a bad --report fails before the evaluation.
+
+    Raises:
+        ConfigError: the path or a parent of it is a file, or it cannot be created.
+    """
+    return ensure_folder(Path(directory), "--report")
 
 
 def provenance(bot: Chatbot, questions_file: Path | None) -> list[str]:

@@ -1,6 +1,7 @@
 """The Gradio web chat: answers with highlighted quotes, the article beside them.
 
-Everything that comes from a user or an article is escaped before it reaches the page,
+It calls the Chatbot facade (questions, conversations, uploads) and only formats what it
+returns. Everything that comes from a user or an article is escaped before it reaches the page,
 so HTML, scripts and Markdown links in either show as plain text.
 """
 
@@ -12,71 +13,30 @@ import json
 import logging
 import re
 import tempfile
-from dataclasses import asdict
+from importlib import resources
 from pathlib import Path
 
-from rag.answer import Answer
+from rag.answer import ABSTAIN_TEXT, Answer, Quote
 from rag.chatbot import Chatbot
-from rag.conversation import Referent, Turn
-from rag.corpus import ADDED, SKIPPED, add_files
+from rag.config import ARTICLE_SUFFIXES, SERVE_HOST, SERVE_PORT
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
 
 ALL_ARTICLES = "All articles"
-ABSTAIN_TEXT = "The article doesn't say."
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~:/\"'=^$%@])")
 
-CSS = """
-.quote-mark { background: #fff3a3; color: #1a1a1a; padding: 0 2px; border-radius: 2px; }
-.quote-mark.closest { background: #e4e4e7; color: #1a1a1a; }
-.dark .quote-mark { background: #7a6400; color: #ffffff; }
-.dark .quote-mark.closest { background: #52525b; color: #ffffff; }
-.quote-mark .mark-no { font-size: 0.7em; font-weight: 700; margin-right: 2px; }
-.quote-mark.flash { outline: 3px solid #f59e0b; }
-#article-panel { max-height: 70vh; overflow-y: auto !important; overflow-wrap: anywhere; }
-#article-panel p { margin: 0 0 0.8em 0; line-height: 1.5; }
-#article-panel .para-no { color: #52525b; font-size: 0.85em; margin-right: 0.4em; }
-.dark #article-panel .para-no { color: #d4d4d8; }
-.message { overflow-wrap: anywhere; }
-a.cite { text-decoration: none; font-weight: 600; padding: 0 3px; border-radius: 4px;
-         border: 1px solid currentColor; font-size: 0.85em; white-space: nowrap; }
-.abstained { color: #52525b; }
-.dark .abstained { color: #d4d4d8; }
-"""
 
+def _static(name: str) -> str:
+    return resources.files("rag").joinpath("static", name).read_text(encoding="utf-8")
+
+
+CSS = _static("web.css")  # quote marks, citation chips, the article panel, light and dark
 # Citation chips scroll the article panel (not the page) to their numbered mark and flash it.
-JS = """
-() => {
-  document.addEventListener('click', (event) => {
-    const chip = event.target.closest('a.cite');
-    if (!chip) return;
-    event.preventDefault();
-    const mark = document.getElementById(chip.getAttribute('href').slice(1));
-    const panel = document.getElementById('article-panel');
-    if (!mark || !panel) return;
-    panel.scrollTop += mark.getBoundingClientRect().top - panel.getBoundingClientRect().top
-                       - panel.clientHeight / 3;
-    mark.classList.add('flash');
-    setTimeout(() => mark.classList.remove('flash'), 1200);
-  });
-}
-"""
-
-# After an answer: the chat shows the start of the new answer, the panel its best quote;
-# only the two scrollable boxes move, so a phone does not jump down the page.
-SCROLL = """
-() => {
-  const messages = document.querySelectorAll('#chat .message');
-  const last = messages[messages.length - 1];
-  const box = last && last.closest('.bubble-wrap, [role=log], .chatbot, .wrapper');
-  if (last && box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-  const mark = document.getElementById('q1');
-  const panel = document.getElementById('article-panel');
-  if (mark && panel) panel.scrollTop += mark.getBoundingClientRect().top
-                                        - panel.getBoundingClientRect().top - panel.clientHeight / 3;
-}
-"""
+JS = _static("chips.js")
+# After an answer: the chat shows the start of the new answer, the panel its best quote; only
+# the two scrollable boxes move, so a phone does not jump down the page.
+SCROLL = _static("scroll.js")
 
 
 def md_escape(text: str) -> str:
@@ -92,10 +52,8 @@ def _highlighted(text: str, span: tuple[int, int] | None) -> str:
             + md_escape(text[b:]))
 
 
-def _citation(quote, with_title: bool) -> str:
-    parts = [quote.title if with_title else None, quote.section or None,
-             f"paragraph {quote.paragraph}" if quote.paragraph else "title"]
-    return md_escape(" · ".join(p for p in parts if p))
+def _citation(quote: Quote, with_title: bool) -> str:
+    return md_escape(" · ".join(quote.where(with_title)))
 
 
 def _chip(number: int) -> str:
@@ -187,15 +145,13 @@ MAX_TURNS = 50  # kept per visitor (and in the browser's storage)
 REFRESH_SECONDS = 20  # how often an open page checks for articles added elsewhere
 
 
-def _restore(saved: object) -> tuple[list[dict], list[Turn], list[dict]]:
+def _restore(bot: Chatbot, saved: object) -> tuple[list[dict], list[dict], list[dict]]:
     """The conversation a browser kept, or an empty one if it is missing or ill-shaped."""
     try:
         _, history, turns, answers = saved
-        restored = [Turn(t["question"], t["interpreted_as"],
-                         tuple(Referent(r["text"], r["label"], bool(r.get("named")))
-                               for r in t["referents"]), t.get("topic", "")) for t in turns]
-        return _messages(history), restored[-MAX_TURNS:], [a for a in answers if isinstance(a, dict)]
-    except (TypeError, ValueError, KeyError, AttributeError):
+        return (_messages(history), bot.resume(turns).saved(MAX_TURNS),
+                [a for a in answers if isinstance(a, dict)])
+    except (TypeError, ValueError):
         return [], [], []
 
 
@@ -210,12 +166,16 @@ def conversation_markdown(answers: list[dict]) -> str:
         if answer.get("quotes"):
             lines.append("Closest passages:" if answer.get("abstained") else "Quotes:")
         for index, quote in enumerate(answer.get("quotes", []), 1):
-            where = " · ".join(str(p) for p in (quote.get("title"), quote.get("section"),
-                                                 f"paragraph {quote.get('paragraph')}") if p)
+            where = " · ".join(Quote(**{name: quote.get(name) or default for name, default
+                                        in _QUOTE_FIELDS.items()}).where())
             lines.append(f"{index}. “{quote.get('text', '')}” — {where}, "
                          f"characters {quote.get('start')}–{quote.get('end')} of {quote.get('doc')}")
         lines.append("")
     return "\n".join(lines)
+
+
+_QUOTE_FIELDS = {"text": "", "doc": "", "title": "", "section": "", "paragraph": 0, "start": 0,
+                 "end": 0, "score": 0.0}  # what an exported quote needs, and its default
 
 
 def _messages(history: object) -> list[dict]:
@@ -235,19 +195,6 @@ def _messages(history: object) -> list[dict]:
         if isinstance(content, str):
             turns.append({"role": turn["role"], "content": content})
     return turns
-
-
-def example_questions(bot: Chatbot) -> list[str]:
-    """Questions that the loaded articles answer, built from their own sentences' entities."""
-    examples = []
-    for document in bot.documents.values():
-        body = [s for s in bot.index.sentences if s.doc == document.doc and s.paragraph > 0]
-        for label, template in (("PERSON", "Who is {}?"), ("ORG", "What does the article say about {}?")):
-            names = [s.text[e.start - s.start:e.end - s.start] for s in body
-                     for e in s.entities if e.label == label]
-            if names:
-                examples.append(template.format(max(set(names), key=names.count)))
-    return examples[:4] + ["What is the capital of Peru?"]
 
 
 def build_app(bot: Chatbot):
@@ -270,7 +217,7 @@ def build_app(bot: Chatbot):
         if question.strip():
             history, _, panel, turns, answers = respond(question, [], None, [], [])
             return *view, panel, history, turns, answers
-        history, turns, answers = _restore(saved)
+        history, turns, answers = _restore(bot, saved)
         return *view, article_html(bot, None, None), history, turns, answers
 
     # Gradio passes the request to a parameter annotated gr.Request; with postponed
@@ -284,32 +231,20 @@ def build_app(bot: Chatbot):
         copy = Path(path)
         try:
             try:
-                result, = add_files([copy], bot.settings.raw_dir, bot.settings.max_file_bytes,
-                                    bot.settings.lock_timeout)
+                progress(0.05, desc="cleaning")
+                result, = bot.add([copy], progress=lambda message: progress(*_stage(message)),
+                                  keep_refused=False)
             finally:  # Gradio's copy of the upload is not kept
                 copy.unlink(missing_ok=True)
                 with contextlib.suppress(OSError):
                     copy.parent.rmdir()
-            if result.status == SKIPPED:
+            if result.doc is None:
                 return *keep, f"⚠️ {md_escape(copy.name)} was not added: {md_escape(result.reason)}"
-            progress(0.05, desc="cleaning")
-            bot.reload(progress=lambda message: progress(*_stage(message)))
+            removed = [f"- {md_escape(str(item))}" for item in bot.cleaning(result.doc).removed]
         except RagError as e:
             return *keep, f"⚠️ {md_escape(str(e))}"
-        document = bot.document_from(result.target.name)
-        if document is None:
-            skipped = bot.index.manifest["skipped"].get(result.target.name)
-            if skipped is None:
-                return *keep, (f"⚠️ {md_escape(copy.name)} is saved but not indexed yet (another "
-                               "build is running); reload the page in a minute.")
-            if result.status == ADDED:
-                result.target.unlink(missing_ok=True)  # keep the corpus to what is indexed
-            return *keep, f"⚠️ {md_escape(copy.name)} was not added: {md_escape(skipped['reason'])}"
-        report_path = bot.settings.clean_dir / f"{document.doc}.report.md"
-        report = report_path.read_text(encoding="utf-8") if report_path.is_file() else ""
-        removed = [f"- {md_escape(line[2:])}" for line in report.splitlines()
-                   if line.startswith("- ")]
-        what = (f"added {copy.name} as article {document.doc}" if result.status == ADDED else
+        document = bot.documents[result.doc]
+        what = (f"added {copy.name} as article {document.doc}" if result.new else
                 f"{copy.name} is already here as article {document.doc}")
         status = (f"✅ {md_escape(what)}. Questions now cover “{md_escape(document.title)}”; "
                   "its cleaned text is on the right.")
@@ -323,7 +258,7 @@ def build_app(bot: Chatbot):
         history = _messages(history)
         doc = None if doc_choice in (None, "", ALL_ARTICLES) else doc_choice
         shown = md_escape(message if isinstance(message, str) else "")
-        conversation = bot.conversation(tuple(turns) if isinstance(turns, list) else ())
+        conversation = bot.resume(turns)
         try:
             answer = conversation.ask(message, doc=doc)
         except RagError as e:
@@ -333,7 +268,7 @@ def build_app(bot: Chatbot):
         history += [{"role": "user", "content": shown},
                     {"role": "assistant", "content": format_answer(answer, len(bot.documents) > 1)}]
         answers = [*(answers if isinstance(answers, list) else []), answer.to_dict()][-MAX_TURNS:]
-        return (history, "", article_html(bot, doc, answer), conversation.turns[-MAX_TURNS:],
+        return (history, "", article_html(bot, doc, answer), conversation.saved(MAX_TURNS),
                 answers)
 
     def export(answers):
@@ -358,7 +293,7 @@ def build_app(bot: Chatbot):
     with gr.Blocks(title="Ask the article", fill_width=True, delete_cache=(3600, 3600)) as app:
         app.rag_exports = exports
         note = gr.Markdown(loaded_note(), elem_id="loaded-note")
-        turns = gr.State([])  # this visitor's conversation (rag.conversation.Turn)
+        turns = gr.State([])  # this visitor's conversation (Conversation.saved())
         answers = gr.State([])  # and its answers, for the export
         saved = gr.BrowserState(["", [], [], []], storage_key="rag-conversation")
         listed = gr.State(sorted(bot.documents))  # the articles this page lists
@@ -389,11 +324,12 @@ def build_app(bot: Chatbot):
                 with gr.Row(elem_id="examples"):
                     gr.Markdown("Try:")
                     examples = [gr.Button(q, size="sm", elem_classes="example")
-                                for q in example_questions(bot)]
+                                for q in bot.example_questions()]
                 limit = bot.settings.max_file_bytes // 1_000_000
-                with gr.Accordion(f"Add your own article (.txt, .md, .html; up to {limit} MB)",
+                kinds = ", ".join(ARTICLE_SUFFIXES[:3])
+                with gr.Accordion(f"Add your own article ({kinds}; up to {limit} MB)",
                                   open=False):
-                    upload_box = gr.File(file_types=[".txt", ".md", ".html", ".htm"],
+                    upload_box = gr.File(file_types=list(ARTICLE_SUFFIXES),
                                          type="filepath", label="Article file", elem_id="upload")
                     upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Column(scale=2, min_width=300):
@@ -402,7 +338,7 @@ def build_app(bot: Chatbot):
         outputs = [chat, box, panel, turns, answers]
 
         def remember(history, turns, answers):
-            return ["", history, [asdict(t) for t in turns], answers]
+            return ["", history, turns, answers]
 
         for trigger, question in ((box.submit, box), (send.click, box),
                                   *((b.click, b) for b in examples)):  # examples ask at once
@@ -445,7 +381,7 @@ def build_app(bot: Chatbot):
     return app
 
 
-def launch(bot: Chatbot, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+def launch(bot: Chatbot, host: str = SERVE_HOST, port: int = SERVE_PORT, block: bool = True):
     """Start the web chat on host:port and print its URL."""
     import gradio as gr
 

@@ -1,5 +1,10 @@
+"""Fixtures shared by the test modules: the real model, a built test corpus, and helpers to
+serve the web chat and drive it in a headless browser (test modules never import each other)."""
+
 import shutil
+import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,8 @@ from rag.build import build_index
 
 DATA = Path(__file__).parent / "data"
 SEED = "zte-kerfuffle"
+BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -80,5 +87,81 @@ def concurrently():
         for thread in threads:
             thread.join(timeout=timeout)
         return results, errors
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """A function returning a TCP port on 127.0.0.1 that is free now."""
+    def pick() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    return pick
+
+
+@pytest.fixture(scope="session")
+def serve(free_port):
+    """serve(bot, **launch options), a context manager: the web chat of `bot` on a free
+    loopback port, in this process; yields its URL and closes the app after."""
+    @contextmanager
+    def run(bot, **options):
+        import gradio as gr
+
+        from rag.web import build_app
+
+        app = build_app(bot)
+        port = free_port()
+        app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                   quiet=True, theme=gr.themes.Soft(), **options)
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            app.close()
+
+    return run
+
+
+def _ask(page, question: str) -> str:
+    before = page.locator("#chat .message").count()
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll('#chat .message').length >= {before + 2}", timeout=30000)
+    page.wait_for_timeout(300)
+    return page.locator("#chat .message").last.inner_text()
+
+
+@pytest.fixture(scope="session")
+def ask_page():
+    """ask_page(page, question): ask in the web chat open in `page`; returns the reply's text."""
+    return _ask
+
+
+@pytest.fixture(scope="session")
+def browse():
+    """browse(url), a context manager: a headless Chromium page on the web chat at `url`,
+    ready for a question. page.ask(question) returns the reply's text; page.dialogs lists
+    any alert() the page raised."""
+    @contextmanager
+    def run(url):
+        playwright = pytest.importorskip("playwright.sync_api")
+        executable = shutil.which("chromium")
+        if executable is None:
+            pytest.fail("Debian's chromium is not installed (make test installs it)")
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=BROWSER_FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.dialogs = []
+                page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+                page.ask = lambda question: _ask(page, question)
+                page.goto(url)
+                page.wait_for_selector("#question textarea", timeout=30000)
+                yield page
+            finally:
+                browser.close()
 
     return run

@@ -128,3 +128,39 @@ def test_scores_are_shares_and_the_answer_span_has_article_offsets(bot, cleaned)
     a, b = best.answer_offsets
     assert cleaned[best.doc][a:b] == best.text[best.answer_span[0]:best.answer_span[1]]
     assert "score" in (type(best).__doc__ or "") and "abstained" in (type(answer).__doc__ or "")
+
+
+# --- Loading, and conversations kept by an interface -------------------------------------
+
+def test_load_keeps_the_folders_of_the_settings_given(bot, tmp_path):
+    from rag import Chatbot, Settings
+
+    loaded = Chatbot.load(settings=bot.settings, max_quotes=2)
+    assert loaded.settings.corpus_dir == bot.settings.corpus_dir
+    assert loaded.settings.index_dir == bot.settings.index_dir
+    assert loaded.settings.max_quotes == 2 and len(loaded.ask("Who is Betsy Cooper?").quotes) == 2
+    elsewhere = Chatbot.open(index_dir=tmp_path / "ix", settings=bot.settings)
+    assert elsewhere.settings.corpus_dir == bot.settings.corpus_dir
+    assert elsewhere.settings.index_dir == tmp_path / "ix"
+    assert Chatbot.open().settings == Settings()
+
+
+def test_a_saved_conversation_resumes(bot):
+    conversation = bot.conversation()
+    conversation.ask("Who is Betsy Cooper?")
+    saved = json.loads(json.dumps(conversation.saved()))
+    follow_up = bot.resume(saved).ask("What did she warn against?")
+    assert follow_up.interpreted_as and "Betsy Cooper" in follow_up.interpreted_as
+    for broken in (None, "turns", [{"question": "x"}], 5):
+        assert bot.resume(broken).turns == []
+
+
+def test_example_questions_are_answered_from_the_articles_but_the_last(bot):
+    examples = bot.example_questions()
+    assert 2 <= len(examples) <= 5 and examples[-1] == "What is the capital of Peru?"
+    texts = " ".join(d.text for d in bot.documents.values())
+    for question in examples[:-1]:
+        name = question.removeprefix("Who is ").removeprefix(
+            "What does the article say about ").rstrip("?")
+        assert name in texts and not bot.ask(question).abstained
+    assert bot.ask(examples[-1]).abstained

@@ -150,3 +150,30 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     assert result.exit_code == 1
     assert "No corpus folder" in result.output
     assert "Traceback" not in result.output
+
+
+def test_add_list_remove(fresh_corpus, tmp_path):
+    missing = run("list", *paths(fresh_corpus))
+    assert missing.exit_code == 1
+    assert missing.output == f"Error: No index in {fresh_corpus.index_dir}. Run: rag build\n"
+    pier = tmp_path / "pier.txt"
+    pier.write_text("Pier Reopens\n\nThe old pier reopened on Monday after a year of repairs, "
+                    "the harbor master said.\n", encoding="utf-8")
+    added = run("add", str(pier), *paths(fresh_corpus))
+    assert added.exit_code == 0, added.output
+    assert added.stdout == "added pier.txt as pier.txt: article pier\n"
+    again = run("add", str(pier), *paths(fresh_corpus))
+    assert again.stdout == "pier.txt is already in the corpus as pier.txt: article pier\n"
+    listed = json.loads(run("list", "--json", *paths(fresh_corpus)).stdout)
+    assert [row["id"] for row in listed] == ["pier", "zte-kerfuffle"]
+    assert listed[0]["source"] == "pier.txt" and listed[0]["title"] == "Pier Reopens"
+    table = run("list", *paths(fresh_corpus)).stdout.splitlines()
+    assert table[0].split() == ["id", "chunks", "added", "title"]
+    assert table[1].startswith("pier ") and table[1].endswith("Pier Reopens")
+    removed = run("remove", "pier", *paths(fresh_corpus))
+    assert removed.exit_code == 0 and removed.stdout == "Removed pier.txt\n"
+    assert [row["id"] for row in json.loads(run("list", "--json", *paths(fresh_corpus)).stdout)
+            ] == ["zte-kerfuffle"]
+    unknown = run("remove", "pier", *paths(fresh_corpus))
+    assert unknown.exit_code == 1 and "No article 'pier'" in unknown.output
+    assert "Traceback" not in unknown.output

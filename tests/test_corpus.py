@@ -37,3 +37,17 @@ def test_legacy_encoding_is_decoded_and_binary_refused():
     assert decode(b"Caf\xe9 \x93quoted\x94", "old.txt") == "Café “quoted”"
     with pytest.raises(CorpusError, match="binary"):
         decode(b"\x00\x01binary", "x.txt")
+
+
+def test_cleaned_text_and_report_are_written_where_clean_files_says(tmp_path):
+    from rag.clean import clean_text
+    from rag.corpus import clean_files, write_clean
+
+    cleaned = clean_text("Pier Reopens\n\nThe old pier reopened on Monday, the harbor master "
+                         "said.\n\nAccept all cookies\n")
+    path = write_clean(tmp_path / "clean", "pier", cleaned)
+    text, report = clean_files(tmp_path / "clean", "pier")
+    assert path == text == tmp_path / "clean" / "pier.txt"
+    assert text.read_text(encoding="utf-8") == cleaned.text
+    assert report.read_text(encoding="utf-8") == cleaned.report()
+    assert "- cookie or privacy notice: 'Accept all cookies'" in cleaned.report()

@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from rag import RagError
 from rag.cli import main
-from rag.eval import evaluate, load_questions, load_squad, normalize, token_f1
+from rag.eval import evaluate, load_questions, load_squad, normalize, p95, token_f1
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -51,7 +52,7 @@ def test_squad_file_is_read():
     assert title == "Lighthouse Restoration"
     assert text.startswith("Lighthouse Restoration\n\nThe Gray Point lighthouse")
     assert [q.answerable for q in questions] == [True, True, False, True, True, False]
-    with pytest.raises(Exception, match="No article titled"):
+    with pytest.raises(RagError, match="No article titled"):
         load_squad(DATA / "squad_sample.json", "Missing")
 
 
@@ -85,3 +86,37 @@ def test_answer_quality_does_not_regress(tmp_path):
         "eval", str(ROOT / "eval" / "test.jsonl"), "--corpus", str(tmp_path / "corpus"),
         "--index", str(tmp_path / "index"), "--min-hit3", "1.01"])
     assert failing.exit_code == 1 and "Below the threshold: hit@3" in failing.output
+
+
+def test_p95_is_the_inclusive_quantile():
+    assert p95([float(x) for x in range(1, 21)]) == pytest.approx(19.05)
+    assert p95([7.0]) == 7.0 and p95([1.0, 100.0]) == pytest.approx(95.05)
+
+
+def test_eval_shows_progress_on_stderr_and_quiet_silences_it(bot, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join((ROOT / "eval" / "test.jsonl").read_text(
+        encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    folders = ["--corpus", str(bot.settings.corpus_dir), "--index", str(bot.settings.index_dir)]
+    loud = CliRunner().invoke(main, ["eval", str(questions), "--json", *folders])
+    assert loud.exit_code == 0, loud.output
+    assert "Loading the index" in loud.stderr and "Answering" in loud.stderr
+    assert "0/3 [" in loud.stderr  # a bar over the three questions
+    assert json.loads(loud.stdout)["n"] == 3  # stdout holds the report only
+    quiet = CliRunner().invoke(main, ["-q", "eval", str(questions), "--json", *folders])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    timings = ("latency_p50_ms", "latency_p95_ms")
+    same = [{k: v for k, v in json.loads(r.stdout).items() if k not in timings}
+            for r in (loud, quiet)]
+    assert same[0] == same[1]  # the same scores, quiet or not
+
+
+def test_eval_squad_scores_each_article_and_skips_one_without_questions():
+    loud = CliRunner().invoke(main, ["eval", "--squad", str(DATA / "squad_sample.json")])
+    assert loud.exit_code == 0, loud.output
+    rows = loud.stdout.splitlines()
+    assert rows[0].startswith("| article | questions |") and len(rows) == 4
+    assert rows[2].startswith("| Lighthouse_Restoration | 6 |") and "**pooled** | 6" in rows[3]
+    assert "Articles:" in loud.stderr and "2/2" in loud.stderr
+    quiet = CliRunner().invoke(main, ["-q", "eval", "--squad", str(DATA / "squad_sample.json")])
+    assert quiet.exit_code == 0 and quiet.stderr == ""

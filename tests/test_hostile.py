@@ -394,19 +394,11 @@ def test_a_bad_doc_is_a_rag_error(bot, doc):
         bot.ask("Who is Betsy Cooper?", doc=doc)
 
 
-def test_malformed_chat_history_gets_a_message(bot):
-    import gradio as gr
+def test_malformed_chat_history_gets_a_message(bot, serve):
     from gradio_client import Client
 
-    from rag.web import build_app
-    from test_web import free_port
-
-    app = build_app(bot)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               theme=gr.themes.Soft())
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    with serve(bot) as url:
+        client = Client(url, verbose=False)
         for history in ("not a list", 5, [{"role": "x"}], [["a", "b"]], None):
             chat = client.predict("Who is Betsy Cooper?", history, "", api_name="/chat")[0]
             assert "Betsy Cooper, a cybersecurity researcher" in str(chat[-1]["content"])
@@ -415,8 +407,6 @@ def test_malformed_chat_history_gets_a_message(bot):
         assert chat[-1]["role"] == "assistant"
         chat = client.predict("Who?", [], "no-such-id", api_name="/chat")[0]
         assert "No article" in str(chat[-1]["content"])
-    finally:
-        app.close()
 
 
 # --- Nothing phones home or writes to HOME ------------------------------------------------
@@ -454,10 +444,9 @@ def test_nothing_is_written_to_home_and_no_connection_is_made(fresh_corpus, tmp_
     assert ".ses" not in leftovers and "data-gym-cache" not in leftovers
 
 
-def test_the_web_server_writes_nothing_to_home_and_connects_nowhere(fresh_corpus, tmp_path):
+def test_the_web_server_writes_nothing_to_home_and_connects_nowhere(fresh_corpus, tmp_path,
+                                                                    free_port):
     from gradio_client import Client
-
-    from test_web import free_port
 
     home, scratch = tmp_path / "home", tmp_path / "tmp"
     home.mkdir()

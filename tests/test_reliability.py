@@ -19,10 +19,10 @@ from rag.index import load_index, read_manifest
     "¿Quién es Betsy Cooper?", "贝茜·库珀是谁？", "🤔🤔🤔 zte?", "a" * 999, "\u202eevil\u202c",
     "<script>alert(1)</script>", "[link](http://evil.example)", "x" * 900 + " who is cooper",
 ])
-def test_odd_questions_answer_or_abstain(bot, question):
+def test_odd_questions_answer_or_abstain(bot, cleaned, question):
     answer = bot.ask(question)
-    assert isinstance(answer.abstained, bool)
-    assert answer.answer == "" or not answer.abstained
+    assert answer.answer == (answer.quotes[0].text if not answer.abstained else "")
+    assert all(cleaned[q.doc][q.start:q.end] == q.text for q in answer.quotes)
 
 
 def test_huge_question_is_refused_quickly(bot):
@@ -131,27 +131,23 @@ def test_corpus_deleted_after_build_still_answers(fresh_corpus, encoder):
 
 
 @pytest.mark.slow
-def test_twenty_concurrent_web_users(bot):
-    """20 gradio_client users on loopback, a fixed 60 requests: no errors, all grounded."""
-    import sys
-    from pathlib import Path
+def test_twenty_concurrent_web_users(bot, serve, concurrently, cleaned):
+    """20 gradio_client users on loopback, three questions each at once: no errors, and
+    every quote is the cleaned text at its offsets."""
+    from gradio_client import Client
 
-    import gradio as gr
+    questions = ["Who is Betsy Cooper?", "How many sea stars did volunteers count?",
+                 "What is the capital of Peru?"]
 
-    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
-    from load import run_load
+    def user(number: int) -> int:
+        client = Client(url, verbose=False)
+        for question in questions[number % 3:] + questions[:number % 3]:
+            result = client.predict(question, "", api_name="/ask")
+            assert "error" not in result, result
+            for quote in result["quotes"]:
+                assert cleaned[quote["doc"]][quote["start"]:quote["end"]] == quote["text"]
+        return number
 
-    from rag.web import build_app
-    from test_web import free_port
-
-    app = build_app(bot)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               theme=gr.themes.Soft())
-    try:
-        result = run_load(f"http://127.0.0.1:{port}/", bot.settings.clean_dir, clients=20,
-                          requests=60, deadline_s=120)
-    finally:
-        app.close()
-    assert result["errors"] == 0, result["error_examples"]
-    assert result["p50_ms"] is not None
+    with serve(bot) as url:
+        results, errors = concurrently(user, range(20), timeout=120)
+    assert errors == [] and len(results) == 20

@@ -1,33 +1,14 @@
-import shutil
-import socket
-
 import pytest
 
-from rag.web import build_app, format_answer, md_escape
+from rag.web import CSS, JS, format_answer, md_escape
 
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(bot):
-    import gradio as gr
-
-    from rag.web import CSS, JS
-
-    app = build_app(bot)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               css=CSS, js=JS, theme=gr.themes.Soft())
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+def server(bot, serve):
+    with serve(bot, css=CSS, js=JS) as url:
+        yield url
 
 
 def test_markdown_escape_makes_html_and_links_inert():
@@ -57,36 +38,14 @@ def test_gradio_client_api(server):
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    playwright = pytest.importorskip("playwright.sync_api")
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=BROWSER_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        dialogs = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.dialogs = dialogs
-        page.goto(server)
-        page.wait_for_selector("#question textarea", timeout=30000)
+def page(server, browse):
+    with browse(server) as page:
         yield page
-        browser.close()
-
-
-def ask(page, question: str) -> str:
-    before = page.locator("#chat .message").count()
-    page.fill("#question textarea", question)
-    page.press("#question textarea", "Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('#chat .message').length >= {before + 2}", timeout=30000)
-    page.wait_for_timeout(300)
-    return page.locator("#chat .message").last.inner_text()
 
 
 @pytest.mark.browser
 def test_browser_answer_is_a_verbatim_quote(page, cleaned, tmp_path):
-    reply = ask(page, "Which company supplies most of ZTE's computer chips?")
+    reply = page.ask("Which company supplies most of ZTE's computer chips?")
     quote = ("The Commerce Department’s decision was also damaging to U.S. companies that supply "
              "materials to ZTE, including Qualcomm")
     assert quote in reply and quote in cleaned["zte-kerfuffle"]
@@ -98,14 +57,14 @@ def test_browser_answer_is_a_verbatim_quote(page, cleaned, tmp_path):
 
 @pytest.mark.browser
 def test_browser_off_topic_abstains(page):
-    reply = ask(page, "What is the capital of Peru?")
+    reply = page.ask("What is the capital of Peru?")
     assert "The article doesn't say" in reply or "The article doesn’t say" in reply
     assert "Closest passages" in reply
 
 
 @pytest.mark.browser
 def test_browser_script_in_question_is_shown_literally(page):
-    ask(page, XSS)
+    page.ask(XSS)
     page.wait_for_timeout(500)
     assert page.dialogs == []
     user_messages = page.locator("#chat .message").all_inner_texts()
@@ -116,7 +75,7 @@ def test_browser_script_in_question_is_shown_literally(page):
 @pytest.mark.browser
 def test_browser_phone_width_layout(page, tmp_path):
     page.set_viewport_size({"width": 390, "height": 844})
-    reply = ask(page, "Who is Betsy Cooper?")
+    reply = page.ask("Who is Betsy Cooper?")
     assert "Betsy Cooper" in reply
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400  # no sideways scrolling on a phone
@@ -126,7 +85,7 @@ def test_browser_phone_width_layout(page, tmp_path):
 
 @pytest.mark.browser
 def test_browser_clear_button_empties_the_chat(page):
-    ask(page, "Who is Betsy Cooper?")
+    page.ask("Who is Betsy Cooper?")
     page.click("#clear")
     page.wait_for_function("document.querySelectorAll('#chat .message').length == 0",
                            timeout=10000)
@@ -134,11 +93,11 @@ def test_browser_clear_button_empties_the_chat(page):
 
 @pytest.mark.browser
 def test_browser_follow_up_shows_how_it_was_interpreted(page):
-    ask(page, "Who is Betsy Cooper?")
-    reply = ask(page, "What did she warn against?")
+    page.ask("Who is Betsy Cooper?")
+    reply = page.ask("What did she warn against?")
     assert "Interpreted as: What did Betsy Cooper warn against?" in reply
     assert "warned against taking" in reply
-    reply = ask(page, "How many sea stars did volunteers count?")  # names its own subject
+    reply = page.ask("How many sea stars did volunteers count?")  # names its own subject
     assert "Interpreted as" not in reply and "4,812" in reply
 
 
@@ -176,7 +135,7 @@ def clear(page) -> None:
 @pytest.mark.browser
 def test_browser_citation_chips_scroll_the_panel_not_the_page(page):
     clear(page)
-    reply = ask(page, "Who is Betsy Cooper?")
+    reply = page.ask("Who is Betsy Cooper?")
     assert "[1]" in reply and "[2]" in reply
     page.evaluate("document.getElementById('article-panel').scrollTop = 0")
     before = page.evaluate("window.scrollY")
@@ -190,7 +149,7 @@ def test_browser_citation_chips_scroll_the_panel_not_the_page(page):
 
 @pytest.mark.browser
 def test_browser_abstention_is_grey_and_folded(page):
-    reply = ask(page, "What is the capital of Peru?")
+    reply = page.ask("What is the capital of Peru?")
     assert reply.startswith("The article doesn't say.")
     details = page.locator("#chat .message").last.locator("details")
     assert details.count() == 1 and details.get_attribute("open") is None
@@ -201,17 +160,17 @@ def test_browser_abstention_is_grey_and_folded(page):
 def test_browser_page_is_accessible(page):
     assert page.locator("h1").inner_text() == "Ask the article"
     assert page.get_by_label("Your question").count() >= 1
-    ask(page, "Who is Betsy Cooper?")
+    page.ask("Who is Betsy Cooper?")
     assert _contrast(page, "#article-panel .para-no") >= 4.5
     assert _contrast(page, "#article-panel mark") >= 4.5
 
 
 @pytest.mark.browser
-def test_browser_dark_mode_marks_are_readable(page, server):
+def test_browser_dark_mode_marks_are_readable(page, server, ask_page):
     dark = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
     dark.goto(server + "?__theme=dark")
     dark.wait_for_selector("#question textarea", timeout=30000)
-    ask(dark, "Who is Betsy Cooper?")
+    ask_page(dark, "Who is Betsy Cooper?")
     assert _contrast(dark, "#article-panel mark") >= 4.5
     assert _contrast(dark, "#article-panel .para-no") >= 4.5
     dark.close()
@@ -237,16 +196,16 @@ def test_browser_link_with_a_question_answers_it(page, server):
 
 
 @pytest.mark.browser
-def test_browser_conversation_survives_a_reload_and_exports(page, server):
+def test_browser_conversation_survives_a_reload_and_exports(page, server, ask_page):
     visitor = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
     visitor.goto(server)
     visitor.wait_for_selector("#question textarea", timeout=30000)
-    ask(visitor, "Who is Betsy Cooper?")
+    ask_page(visitor, "Who is Betsy Cooper?")
     visitor.wait_for_timeout(500)
     visitor.reload()
     visitor.wait_for_function("document.querySelectorAll('#chat .message').length >= 2",
                               timeout=30000)
-    reply = ask(visitor, "What did she warn against?")  # the restored turns resolve "she"
+    reply = ask_page(visitor, "What did she warn against?")  # the restored turns resolve "she"
     assert "Interpreted as: What did Betsy Cooper warn against?" in reply
     visitor.click("#export")
     visitor.wait_for_selector("#export-files a", timeout=30000)

@@ -9,7 +9,6 @@ import pytest
 from rag import Chatbot, Settings
 from rag.corpus import add_files
 from rag.build import build_index
-from test_web import BROWSER_FLAGS, ask, free_port
 
 DATA = Path(__file__).parent / "data"
 UPLOAD = ("Ferry Service Returns to Harbor Island\n\nThe harbor ferry will resume daily service "
@@ -19,10 +18,8 @@ UPLOAD = ("Ferry Service Returns to Harbor Island\n\nThe harbor ferry will resum
 
 
 @pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory, encoder):
-    import gradio as gr
-
-    from rag.web import CSS, build_app
+def hostile_site(tmp_path_factory, encoder, serve):
+    from rag.web import CSS
 
     root = tmp_path_factory.mktemp("hostile")
     raw = root / "corpus" / "raw"
@@ -32,26 +29,14 @@ def hostile_site(tmp_path_factory, encoder):
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
     build_index(settings, encoder=encoder)
     bot = Chatbot(settings)
-    app = build_app(bot)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               css=CSS, theme=gr.themes.Soft(), max_file_size=settings.max_file_bytes)
-    yield bot, f"http://127.0.0.1:{port}/", root
-    app.close()
+    with serve(bot, css=CSS, max_file_size=settings.max_file_bytes) as url:
+        yield bot, url, root
 
 
 @pytest.fixture(scope="module")
-def page(hostile_site):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.dialogs = []
-        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-        page.goto(hostile_site[1])
-        page.wait_for_selector("#question textarea", timeout=30000)
+def page(hostile_site, browse):
+    with browse(hostile_site[1]) as page:
         yield page
-        browser.close()
 
 
 def test_hostile_article_is_cleaned_but_kept_verbatim(hostile_site):
@@ -63,15 +48,15 @@ def test_hostile_article_is_cleaned_but_kept_verbatim(hostile_site):
 
 @pytest.mark.browser
 def test_hostile_article_renders_inert(page):
-    reply = ask(page, "What did Ruiz say the board approved?")
+    reply = page.ask("What did Ruiz say the board approved?")
     assert "<script>alert(\"xss\")</script>" in reply  # shown literally
-    reply = ask(page, "Where can patrons read the new schedule?")
+    reply = page.ask("Where can patrons read the new schedule?")
     assert "[the library site](http://evil.example/phish)" in reply
     page.wait_for_timeout(500)
     assert page.dialogs == []
     assert page.locator("a[href*='evil.example']").count() == 0
     assert page.locator("img[src='x']").count() == 0
-    reply = ask(page, "What long code did the reading room post for the wifi?")
+    reply = page.ask("What long code did the reading room post for the wifi?")
     assert "AAAAAAAAAAAAAAAAAAAA" in reply
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280  # a long unbroken string wraps instead of widening the page
@@ -87,7 +72,7 @@ def test_upload_an_article_then_ask_about_it(page, hostile_site, tmp_path):
         "document.querySelector('#upload-status')?.innerText.includes('Questions now cover')",
         timeout=120000)
     assert "Ferry Service Returns to Harbor Island" in page.locator("#article-panel").inner_text()
-    reply = ask(page, "How much will ferry tickets cost for adults?")
+    reply = page.ask("How much will ferry tickets cost for adults?")
     assert "Tickets will cost $4 for adults" in reply
     assert (hostile_site[2] / "corpus" / "raw" / "ferry-news.txt").is_file()
 
@@ -148,7 +133,7 @@ def test_an_article_uploaded_elsewhere_shows_on_the_next_page_load(page, hostile
     source = tmp_path / "museum.txt"
     source.write_text("Museum Reopens\n\nThe maritime museum reopens on Friday with a new "
                       "lighthouse gallery, its curator, Omar Haddad, said.\n", encoding="utf-8")
-    add_files([source], bot.settings.raw_dir, bot.settings.max_file_bytes)  # another visitor
+    Chatbot.open(settings=bot.settings).add([source])  # another process adds it
     bot.reload()
     page.goto(url)
     page.wait_for_selector("#question textarea", timeout=30000)
@@ -169,7 +154,7 @@ def test_an_open_page_lists_an_article_added_elsewhere(page, hostile_site, tmp_p
     source.write_text("Lighthouse Lamp Restored\n\nThe old lighthouse lamp was lit again on "
                       "Sunday after a two-year restoration, the keeper, Ada Moss, said.\n",
                       encoding="utf-8")
-    add_files([source], bot.settings.raw_dir, bot.settings.max_file_bytes)  # another visitor
+    Chatbot.open(settings=bot.settings).add([source])  # another process adds it
     bot.reload()
     page.wait_for_function(
         "document.querySelector('#loaded-note')?.innerText.includes('Lighthouse')",
