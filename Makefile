@@ -27,6 +27,8 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 test: install browser
+	# the optional backends too, so that their tests run (embedded Qdrant, local Ray)
+	$(BIN)/pip install --quiet -e ".[test,eval,qdrant,ray]"
 	$(BIN)/python -m pytest
 
 eval: install

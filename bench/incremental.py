@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag import Settings  # noqa: E402
 from rag.embed import Encoder  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.build import build_index  # noqa: E402
 
 
 def make_articles(raw: Path, count: int, seed: int) -> None:

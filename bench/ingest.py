@@ -34,7 +34,7 @@ SQUAD = ROOT.parent / "shared" / "data" / "squad2-dev-5articles.json"
 ARTICLE = "Harbor News\n\n" + " ".join(
     f"The council of town {i} voted on item {i} on Tuesday, the mayor said in a statement to "
     "reporters." for i in range(50)) + "\n"
-BUILD = ("import sys; from rag import Settings; from rag.index import build_index; "
+BUILD = ("import sys; from rag import Settings; from rag.build import build_index; "
          "build_index(Settings(corpus_dir=sys.argv[1], index_dir=sys.argv[2], "
          "build_encoder=sys.argv[3]), force=True)")
 PLAIN = ("import json, os, sys; os.environ['HF_HUB_OFFLINE'] = '1'; "

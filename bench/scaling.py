@@ -4,7 +4,7 @@
 
 Search uses synthetic unit vectors in clusters (like real embeddings, which are far from
 uniform); embedding throughput is measured on real article text. Prints tables and writes
-bench/results/scaling.json. The project's rule (rag/index.py): exact search below
+bench/results/scaling.json. The project's rule (rag/store_faiss.py): exact search below
 Settings.ivf_from_chunks chunks, IVF with sqrt(n) lists and Settings.ivf_nprobe above.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import Settings
-from rag.index import make_faiss_index
+from rag.store_faiss import make_faiss_index
 
 ROOT = Path(__file__).resolve().parent.parent
 DIM = 384

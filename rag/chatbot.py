@@ -20,7 +20,8 @@ from rag.config import Settings
 from rag.conversation import Referent, Turn, asked_for, question_names, standalone
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
-from rag.index import Document, Index, ensure_index, load_index
+from rag.build import ensure_index
+from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
 from rag.rank import Ranker
 from rag.retrieve import Retriever
@@ -55,7 +56,8 @@ class Chatbot(Library):
              settings: Settings | None = None, **overrides) -> "Chatbot":
         """Load the index, building it first when it is missing or stale.
 
-        Folders not given come from `settings`, else "corpus" and "index".
+        Folders not given come from `settings`, else "corpus" and "index". Any Settings
+        field may be overridden by name, e.g. store="qdrant://:memory:" (see config.parse_store).
 
         Raises:
             CorpusError: the corpus is missing, empty or unreadable and there is no index.

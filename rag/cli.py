@@ -24,6 +24,9 @@ CORPUS_HELP = ("Corpus folder holding raw/ (articles as delivered) and clean/. D
                "$RAG_CORPUS, else ./corpus when it exists, else ~/.local/share/rag/corpus.")
 INDEX_HELP = ("Index folder (a build output). Default: $RAG_INDEX, else ./index next to "
               "./corpus, else ~/.local/share/rag/index.")
+STORE_HELP = ("Where the vectors live: faiss (files in the index folder), qdrant://:memory:, "
+              "qdrant:///abs/folder, qdrant://host:6333 or https://host (API key from "
+              "QDRANT_API_KEY). Default: $RAG_STORE, else faiss.")
 
 
 def default_folder(name: str) -> str:
@@ -56,11 +59,21 @@ def _settings(corpus: str | None, index: str | None, **fields) -> Settings:
             fields.setdefault("lock_timeout", float(wait))
         except ValueError:
             raise click.ClickException(f"RAG_LOCK_TIMEOUT must be seconds, got {wait!r}.") from None
+    store = click.get_current_context().meta.get("rag.store")
+    if store is not None:
+        fields.setdefault("store", store)
     return Settings(corpus_dir=Path(corpus or default_folder("corpus")),
                     index_dir=Path(index or default_folder("index")), **fields)
 
 
+def _remember_store(ctx: click.Context, _param, value: str | None) -> None:
+    if value is not None:
+        ctx.meta["rag.store"] = value
+
+
 def _corpus_options(command):
+    command = click.option("--store", default=None, metavar="URI", expose_value=False,
+                           callback=_remember_store, help=STORE_HELP)(command)
     command = click.option("--index", "index", default=None, metavar="DIR",
                            help=INDEX_HELP)(command)
     return click.option("--corpus", "corpus", default=None, metavar="DIR",
@@ -78,12 +91,12 @@ def _progress():
     return None if click.get_current_context().find_root().obj.get("quiet") else _say
 
 
-def _load_bot(settings: Settings, load: bool = True):
+def _load_bot(settings: Settings, load: bool = True, encoder=None):
     """The Chatbot facade (imported here: `rag --help` stays fast); load=False loads no
-    index, for the commands that manage the corpus."""
+    index, for the commands that manage the corpus; `encoder` embeds (rag build --engine)."""
     from rag.chatbot import Chatbot
 
-    return Chatbot(settings, load=load)
+    return Chatbot(settings, encoder=encoder, load=load)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,13 +126,32 @@ def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 @main.command(short_help="Clean the articles and build the index (if changed).")
 @_corpus_options
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
-def build(corpus: str | None, index: str | None, force: bool) -> None:
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Embed in this process, or on Ray Data (a local Ray, or --ray-address).")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="Ray cluster to embed on (auto, ray://head:10001). Default: a local Ray.")
+@click.option("--ray-workers", default=2, show_default=True, type=click.IntRange(1),
+              help="Ray actors embedding at once, each with the encoder loaded once.")
+def build(corpus: str | None, index: str | None, force: bool, engine: str,
+          ray_address: str | None, ray_workers: int) -> None:
     """Clean the articles in CORPUS/raw and (re)build the index when they changed.
 
     Only new or changed articles are cleaned and embedded; --force redoes all of them.
     """
-    report = _load_bot(_settings(corpus, index), load=False).build(force=force,
-                                                                   progress=_progress())
+    settings = _settings(corpus, index)
+    if engine == "local" and ray_address:
+        raise click.UsageError("--ray-address needs --engine ray.")
+    encoder = None
+    if engine == "ray":
+        from rag.embed_ray import RayEncoder
+
+        encoder = RayEncoder(settings.model, settings.build_encoder, ray_address, ray_workers)
+    try:
+        report = _load_bot(settings, load=False, encoder=encoder).build(force=force,
+                                                                        progress=_progress())
+    finally:
+        if encoder is not None:
+            encoder.shutdown()
     if not report.built:
         click.echo(f"Index is up to date: {report.documents} documents, {report.chunks} chunks, "
                    f"{report.sentences} sentences. Use --force to rebuild.")

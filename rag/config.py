@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from rag.errors import ConfigError
 
@@ -14,6 +15,83 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")  # the files an article can be read from
 ARTICLE_KINDS = ".txt, .md or .html"  # how messages and help texts name them
 SERVE_HOST, SERVE_PORT = "127.0.0.1", 7860  # where `rag serve` listens unless told otherwise
+STORE_FORMS = ("faiss, qdrant://:memory:, qdrant:///absolute/folder, qdrant://host:6333 "
+               "or https://host")
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Where the vectors live, parsed from a store URI (see parse_store)."""
+    kind: str  # faiss | qdrant
+    location: str = ""  # qdrant: ":memory:", an absolute folder, or a server URL
+    prefix: str = "rag"  # qdrant: collection and alias names start with it
+
+    @property
+    def mode(self) -> str:
+        """faiss, memory, path (embedded Qdrant in a folder) or server."""
+        if self.kind == "faiss":
+            return "faiss"
+        return "memory" if self.location == ":memory:" else (
+            "path" if self.location.startswith("/") else "server")
+
+    @property
+    def uri(self) -> str:
+        """The canonical URI, as the manifest records it (never a secret)."""
+        if self.kind == "faiss":
+            return "faiss"
+        base = self.location if self.mode == "server" else f"qdrant://{self.location}"
+        return base if self.prefix == "rag" else f"{base}?prefix={self.prefix}"
+
+
+def parse_store(uri: str) -> StoreSpec:
+    """faiss | qdrant://:memory: | qdrant:///abs/path | qdrant://host[:port] | http(s)://host[:port],
+    each Qdrant form optionally ending in ?prefix=NAME.
+
+    Raises:
+        ConfigError: the URI is none of these forms.
+    """
+    if not isinstance(uri, str) or not uri.strip():
+        raise ConfigError(f"store must be one of {STORE_FORMS}; got {uri!r}.")
+    uri = uri.strip()
+    if uri == "faiss":
+        return StoreSpec("faiss")
+    if uri.startswith("qdrant://:memory:"):
+        rest = uri[len("qdrant://:memory:"):]
+        if rest and not rest.startswith("?"):
+            raise ConfigError(f"Store {uri!r}: nothing may follow :memory: but ?prefix=NAME.")
+        return StoreSpec("qdrant", ":memory:", _prefix(uri, rest.lstrip("?")))
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError as e:
+        raise ConfigError(f"Store {uri!r} is not a valid URI ({e}).") from None
+    prefix = _prefix(uri, parts.query)
+    if parts.username or parts.password:
+        raise ConfigError(f"Store {uri!r} holds credentials; put the API key in QDRANT_API_KEY "
+                          "instead.")
+    if parts.scheme == "qdrant" and not parts.netloc:
+        if not parts.path.startswith("/") or parts.path == "/":
+            raise ConfigError(f"Store {uri!r}: an embedded Qdrant folder must be an absolute "
+                              "path, as in qdrant:///var/lib/rag-qdrant.")
+        return StoreSpec("qdrant", str(Path(parts.path)), prefix)
+    if parts.scheme in ("qdrant", "http", "https") and parts.hostname:
+        scheme = "http" if parts.scheme == "qdrant" else parts.scheme
+        default = 6333 if parts.scheme == "qdrant" else None
+        netloc = parts.hostname + (f":{port or default}" if port or default else "")
+        return StoreSpec("qdrant", f"{scheme}://{netloc}{parts.path.rstrip('/')}", prefix)
+    raise ConfigError(f"Unknown store {uri!r}: use {STORE_FORMS}.")
+
+
+def _prefix(uri: str, query: str) -> str:
+    options = parse_qs(query, keep_blank_values=True)
+    if set(options) - {"prefix"}:
+        raise ConfigError(f"Store {uri!r}: the only option is ?prefix=NAME, got "
+                          f"{', '.join(sorted(set(options) - {'prefix'}))}.")
+    prefix = options.get("prefix", ["rag"])[-1]
+    if not prefix.replace("-", "").replace("_", "").isalnum() or len(prefix) > 40:
+        raise ConfigError(f"Store {uri!r}: prefix must be letters, digits, - or _ (at most 40), "
+                          f"got {prefix!r}.")
+    return prefix
 
 
 @dataclass(frozen=True)
@@ -36,6 +114,8 @@ class Settings:
     query_encoder: str = "onnx"  # onnx: int8 model, no PyTorch at query time | torch
     build_encoder: str = "onnx"  # onnx: the int8 copy, as questions use | torch: the reference model (recorded in the manifest)
     ranking: str = "full"  # full: cosine, terms and answer type | cosine (for evaluation)
+    # Where the vectors live: faiss (files in index/) or a Qdrant URI; see parse_store().
+    store: str = field(default_factory=lambda: os.environ.get("RAG_STORE") or "faiss")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -57,8 +137,13 @@ class Settings:
                 raise ConfigError(f"{name} must be onnx or torch, got {getattr(self, name)!r}.")
         if self.ranking not in ("full", "cosine"):
             raise ConfigError(f"ranking must be full or cosine, got {self.ranking!r}.")
+        object.__setattr__(self, "store", parse_store(self.store).uri)
         if self.retrieval not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"retrieval must be hybrid, dense or bm25, got {self.retrieval!r}.")
+
+    @property
+    def store_spec(self) -> StoreSpec:
+        return parse_store(self.store)
 
     @property
     def raw_dir(self) -> Path:

@@ -1,45 +1,35 @@
-"""Build, save and load the index: FAISS chunk vectors, sentence vectors, tables, manifest.
+"""The index on disk: one folder per build (manifest, table, and the FAISS store's files)
+and a CURRENT file naming the live one; write a build, load the live one.
 
-On disk, index/ holds one folder per build and a CURRENT file naming the live one. A
-build writes a new folder completely, then replaces CURRENT atomically, so a build that
-is killed at any moment leaves the previous index usable. A lock file keeps two builds
-from running at once. Documents whose raw bytes are unchanged keep their vectors and ids.
-Only folders this module wrote (named build-<time>-<hex>, with its manifest inside) are
-ever deleted, and a folder holding anything else is refused as an index folder.
+A build folder is written completely, then the store switches to it atomically (CURRENT,
+and for Qdrant its collection aliases), so a build that is killed at any moment leaves the
+previous index usable. Only folders this module wrote (named build-<time>-<hex>, with its
+manifest inside) are ever deleted, and a folder holding anything else is refused as an
+index folder. What to build and when is build.py's job.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import Chunk, Entity, Sentence, TextSplitter, chunk_sentences, split_document
-from rag.clean import CLEANER_VERSION, HEADING, Cleaned
-from rag.config import Settings
-from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, ensure_folder, file_sha256,
-                        fingerprint, folder_lock, list_raw, read_raw, text_sha256, write_clean)
-from rag.embed import Encoder, OnnxEncoder, make_encoder
-from rag.errors import (ConfigError, CorpusError, IndexBusy, IndexCorrupt, IndexMissing,
-                        IndexStale, IndexWriteError, RagError)
+from rag.chunk import Chunk, Entity, Sentence
+from rag.config import Settings, parse_store
+from rag.corpus import file_sha256
+from rag.errors import ConfigError, IndexCorrupt, IndexMissing, RagError
+from rag.store import BuildStore, Store, open_store, read_pointer
 
-log = logging.getLogger(__name__)
-
-FORMAT_VERSION = 2
-POINTER = "CURRENT"
-FILES = ("table.json", "chunks.faiss", "sentences.npy")
+FORMAT_VERSION = 3  # 3: vectors behind the Store seam, BM25 postings stored
+TABLE = "table.json"
 BUILD_NAME = re.compile(r"build-\d{8}T\d{6}-[0-9a-f]{6}")
-NO_INDEX, UNREADABLE = "no index yet", "manifest unreadable"
 
 
 @dataclass(frozen=True)
@@ -61,28 +51,12 @@ class Index:
     documents: dict[str, Document]
     chunks: tuple[Chunk, ...]
     sentences: tuple[Sentence, ...]
-    chunk_index: object  # faiss.Index over chunk vectors (inner product = cosine)
+    store: BuildStore  # chunk vectors, BM25 postings, sentence vectors; searched through it
     sentence_vectors: np.ndarray  # (len(sentences), dim), unit rows
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    built: bool
-    reason: str
-    documents: int
-    chunks: int
-    sentences: int
-    embedded_chunks: int  # chunks embedded by this build (reused ones are not)
-    seconds: float
-    skipped: tuple[str, ...] = ()  # files left out, with why
-
-
-def _expected_params(settings: Settings) -> dict:
-    return {"model": settings.model, "encoder": settings.build_encoder,
-            "chunk_tokens": settings.chunk_tokens, "ivf_from_chunks": settings.ivf_from_chunks,
-            "ivf_nprobe": settings.ivf_nprobe,
-            "chunk_overlap": settings.chunk_overlap, "cleaner_version": CLEANER_VERSION,
-            "format_version": FORMAT_VERSION}
+def new_build_name() -> str:
+    return f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -96,11 +70,10 @@ def read_manifest(index_dir: Path) -> dict | None:
 
 def _live_build(index_dir: Path) -> tuple[Path, dict] | None:
     """(folder, manifest) of the build CURRENT names, or None when there is no index yet."""
-    pointer = index_dir / POINTER
-    if not pointer.exists():
-        return None
     try:
-        name = pointer.read_bytes().decode("ascii").strip()
+        name = read_pointer(index_dir)
+        if name is None:
+            return None
         if not BUILD_NAME.fullmatch(name):
             raise ValueError("not a build name")
         manifest = _manifest_of(index_dir / name)
@@ -119,7 +92,7 @@ def _manifest_of(build: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     shapes = {"format_version": int, "params": dict, "counts": dict, "documents": dict,
-              "skipped": dict, "files": dict}
+              "skipped": dict, "files": dict, "store": dict}
     if not isinstance(manifest, dict) or not all(
             isinstance(manifest.get(key), kind) for key, kind in shapes.items()):
         return None
@@ -131,8 +104,11 @@ def _manifest_of(build: Path) -> dict | None:
                      for entry in manifest["skipped"].values())
     counts_ok = all(isinstance(manifest["counts"].get(key), int)
                     for key in ("documents", "chunks", "sentences"))
-    files_ok = all(isinstance(manifest["files"].get(name), dict) for name in FILES)
-    return manifest if documents_ok and skipped_ok and counts_ok and files_ok else None
+    files_ok = TABLE in manifest["files"] and all(
+        isinstance(entry, dict) for entry in manifest["files"].values())
+    store_ok = isinstance(manifest["store"].get("uri"), str)
+    ok = documents_ok and skipped_ok and counts_ok and files_ok and store_ok
+    return manifest if ok else None
 
 
 def check_index_folder(index_dir: Path) -> None:
@@ -143,7 +119,7 @@ def check_index_folder(index_dir: Path) -> None:
     """
     if index_dir.exists() and not index_dir.is_dir():
         raise ConfigError(f"{index_dir} is a file, not an index folder; give --index a folder.")
-    if not index_dir.is_dir() or (index_dir / POINTER).exists():
+    if not index_dir.is_dir() or (index_dir / "CURRENT").exists():
         return
     foreign = sorted(p.name for p in index_dir.iterdir() if not p.name.startswith(".")
                      and not (BUILD_NAME.fullmatch(p.name) and _manifest_of(p) is not None))
@@ -152,315 +128,37 @@ def check_index_folder(index_dir: Path) -> None:
                           "an index; give --index an empty or new folder.")
 
 
-def stale_reason(settings: Settings, manifest: dict | None = None) -> str | None:
-    """Why the index must be rebuilt for this corpus and settings, or None if it is fresh."""
-    manifest = manifest if manifest is not None else read_manifest(settings.index_dir)
-    if manifest is None:
-        return NO_INDEX
-    for key, value in _expected_params(settings).items():
-        if manifest.get("params", {}).get(key) != value:
-            return f"{key} changed ({manifest.get('params', {}).get(key)!r} -> {value!r})"
-    if not settings.raw_dir.is_dir():
-        return None  # nothing to compare with: the index is all there is
-    built = {d["source"]: d["raw_sha256"] for d in manifest["documents"].values()}
-    built.update({name: entry["fingerprint"] for name, entry in manifest.get("skipped", {}).items()})
-    current = {path.name: fingerprint(path, settings.max_file_bytes)
-               for path in list_raw(settings.raw_dir)}
-    for name, value in current.items():
-        if name not in built:
-            return f"{name} is new"
-        if value != built[name]:
-            return f"{name} changed"
-    gone = sorted(set(built) - set(current))
-    if gone:
-        return f"{gone[0]} was removed"
-    for doc, entry in manifest["documents"].items():
-        if fingerprint(clean_path(settings, doc), settings.max_file_bytes * 4) != entry["clean_sha256"]:
-            return f"clean/{doc}.txt is missing or was edited"
-    return None
-
-
-@contextmanager
-def build_lock(settings: Settings):
-    """Hold the index folder's lock while a build runs; others wait up to lock_timeout.
-
-    Raises:
-        ConfigError: the index folder is a file or holds things other than an index.
-        IndexBusy: another build held the lock past settings.lock_timeout.
-        IndexWriteError: the folder is read-only.
-    """
-    check_index_folder(settings.index_dir)
-    ensure_folder(settings.index_dir, "--index")
-    with folder_lock(settings.index_dir, settings.lock_timeout, "building the index in"):
-        yield
-
-
-def build_index(settings: Settings, force: bool = False, encoder: Encoder | OnnxEncoder | None = None,
-                progress: Callable[[str], None] | None = None,
-                splitter: TextSplitter | None = None) -> BuildReport:
-    """Build the index when the corpus or settings changed; force=True rebuilds everything.
-
-    Unless forced, documents whose raw bytes are unchanged keep their vectors. A document
-    that cannot be read or processed is skipped with its reason; the others are indexed.
-    A long-running process passes its `encoder` and `splitter` so that models load once.
-
-    Raises:
-        CorpusError: the corpus folder is missing, empty, or no article has text.
-        ConfigError: the index folder is a file or holds things other than an index.
-        IndexBusy: another build held the lock for longer than settings.lock_timeout.
-        IndexWriteError: the index or the cleaned text cannot be written (read-only, disk full).
-    """
-    started = time.perf_counter()
-    say = progress or (lambda message: log.info("%s", message))
-    with build_lock(settings):
-        try:
-            manifest = read_manifest(settings.index_dir)
-            reason = NO_INDEX if manifest is None else stale_reason(settings, manifest)
-        except IndexCorrupt:
-            manifest, reason = None, UNREADABLE
-        reason = "forced" if force else reason
-        if reason is None:
-            counts = manifest["counts"]
-            return BuildReport(False, "up to date", counts["documents"], counts["chunks"],
-                               counts["sentences"], 0, time.perf_counter() - started)
-        previous = None if force else _reusable(settings, manifest)
-        say(f"Building index: {reason}")
-        try:
-            encoder = encoder or make_encoder(settings.model, settings.build_encoder,
-                                              for_builds=True)
-            return _build(settings, manifest, previous, encoder, splitter or TextSplitter(),
-                          reason, say, progress is not None, started)
-        except OSError as e:
-            where = e.filename or settings.index_dir
-            raise IndexWriteError(f"Cannot write {where}: {e.strerror or e}. The last good index "
-                                  "is kept.") from None
-
-
-def _reusable(settings: Settings, manifest: dict | None) -> Index | None:
-    """The live index, when its vectors can be reused by this build."""
-    if manifest is None or manifest.get("params") != _expected_params(settings):
-        return None
-    try:
-        return load_index(settings.index_dir)
-    except RagError:
-        return None
-
-
-def raw_files(settings: Settings, manifest: dict | None) -> tuple[list[Path], dict[str, str]]:
-    """The raw files and the id of each (file name -> id): indexed files keep theirs."""
-    paths = list_raw(settings.raw_dir)
-    known = {entry["source"]: doc for doc, entry in (manifest or {}).get("documents", {}).items()}
-    return paths, assign_ids([p.name for p in paths], known)
-
-
-def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
-    """Indexed files first, oldest first, then new ones by time: when two hold the same
-    text, the one that was there first keeps its place and the newcomer is the duplicate."""
-    added = {entry["source"]: entry["added"] for entry in (manifest or {}).get("documents", {}).values()}
-
-    def key(path: Path):
-        try:
-            mtime = path.lstat().st_mtime
-        except OSError:
-            mtime = 0.0
-        return (path.name not in added, added.get(path.name, ""), mtime, path.name)
-
-    return sorted(paths, key=key)
-
-
-def _build(settings: Settings, manifest: dict | None, previous: Index | None,
-           encoder: Encoder | OnnxEncoder, splitter: TextSplitter, reason: str,
-           say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
-    documents: dict[str, Document] = {}
-    cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
-    chunks: list[Chunk] = []
-    sentences: list[Sentence] = []
-    chunk_vectors: list[np.ndarray | None] = []  # per document: reused vectors or None
-    sentence_vectors: list[np.ndarray | None] = []
-    skipped: dict[str, dict] = {}  # file name -> reason and fingerprint
-    seen_content: dict[str, str] = {}
-    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    old_chunks = _positions_by_doc(previous.chunks) if previous else {}
-    old_sentences = _positions_by_doc(previous.sentences) if previous else {}
-    paths, ids = raw_files(settings, manifest)
-    processed = 0  # documents cleaned and parsed (the others reuse their vectors)
-    for path in _in_build_order(paths, manifest):
-        doc = ids[path.name]
-        try:
-            raw = read_raw(path, settings.max_file_bytes, doc)
-        except CorpusError as e:
-            skipped[path.name] = _skip(path, settings, str(e), say)
-            continue
-        old = previous.documents.get(doc) if previous else None
-        if old is not None and old.raw_sha256 == raw.sha256 and old.source == path.name:
-            chunk_ids, sentence_ids = old_chunks[doc], old_sentences[doc]
-            doc_chunks = [previous.chunks[i] for i in chunk_ids]
-            doc_sentences = [previous.sentences[i] for i in sentence_ids]
-            document = old
-            vectors = (np.vstack([previous.chunk_index.reconstruct(i) for i in chunk_ids]),
-                       previous.sentence_vectors[sentence_ids])
-        else:
-            if not processed and not splitter.loaded:
-                say("  loading the sentence parser ...")
-            processed += 1
-            try:
-                cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings)
-            except CorpusError as e:
-                skipped[path.name] = _skip(path, settings, str(e), say)
-                continue
-            except Exception as e:  # noqa: BLE001 - one bad article must not block the corpus
-                log.warning("Could not process %s", path.name, exc_info=True)
-                skipped[path.name] = _skip(path, settings, f"{path.name} could not be processed "
-                                           f"({type(e).__name__}: {str(e)[:120]})", say)
-                continue
-            document = Document(doc, cleaned.title, path.name, cleaned.text, raw.sha256,
-                                text_sha256(cleaned.text), old.added if old else now,
-                                tuple((b.start, b.end) for b in cleaned.blocks if b.kind == HEADING))
-            cleaned_texts[doc] = cleaned
-            vectors = (None, None)
-        if document.clean_sha256 in seen_content:
-            skipped[path.name] = _skip(path, settings,
-                                       f"same text as {seen_content[document.clean_sha256]}", say)
-            continue
-        seen_content[document.clean_sha256] = path.name
-        documents[doc] = document
-        chunks.extend(doc_chunks)
-        sentences.extend(doc_sentences)
-        chunk_vectors.append(vectors[0])
-        sentence_vectors.append(vectors[1])
-        say(f"  {doc}: {len(doc_chunks)} chunks, {len(doc_sentences)} sentences"
-            + (" (unchanged)" if vectors[0] is not None else ""))
-    if not documents:
-        raise CorpusError(f"No article in {settings.raw_dir} has text to index: "
-                          + "; ".join(entry["reason"] for entry in skipped.values()))
-    fresh = [doc for doc, vectors in zip(documents, chunk_vectors) if vectors is None]
-    if fresh:
-        say(f"  embedding {sum(c.doc in fresh for c in chunks)} chunks and "
-            f"{sum(s.doc in fresh for s in sentences)} sentences of {len(fresh)} articles ...")
-    chunk_matrix, embedded = _fill_vectors(encoder, documents, chunks, chunk_vectors, show_bar)
-    sentence_matrix, _ = _fill_vectors(encoder, documents, sentences, sentence_vectors, show_bar)
-    for doc, document in documents.items():  # the text every quote's offsets point into
-        if doc in cleaned_texts:
-            write_clean(settings.clean_dir, doc, cleaned_texts[doc])
-        elif fingerprint(clean_path(settings, doc), settings.max_file_bytes * 4) != document.clean_sha256:
-            atomic_write(clean_path(settings, doc), document.text)
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "params": _expected_params(settings),
-        "built_at": now,
-        "build_seconds": None,
-        "counts": {"documents": len(documents), "chunks": len(chunks),
-                   "sentences": len(sentences)},
-        "documents": {d.doc: {"source": d.source, "title": d.title, "raw_sha256": d.raw_sha256,
-                              "clean_sha256": d.clean_sha256, "added": d.added,
-                              "chunks": sum(c.doc == d.doc for c in chunks)}
-                      for d in documents.values()},
-        "skipped": skipped,
-    }
-    manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-    _write(settings.index_dir, manifest, documents, chunks, sentences, chunk_matrix,
-           sentence_matrix)
-    _remove_stale_clean_files(settings, documents)
-    say(f"Index written: {len(documents)} documents, {len(chunks)} chunks "
-        f"({embedded} embedded), {len(sentences)} sentences in {manifest['build_seconds']:.1f} s")
-    return BuildReport(True, reason, len(documents), len(chunks), len(sentences), embedded,
-                       time.perf_counter() - started, tuple(f"{k}: {v['reason']}" for k, v in skipped.items()))
-
-
-def _process(raw: RawDoc, splitter: TextSplitter, settings: Settings
-             ) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
-    """Clean, split and chunk one document."""
-    cleaned = clean_doc(raw)
-    sentences = split_document(raw.doc, cleaned.text, cleaned.blocks, splitter)
-    chunks = chunk_sentences(cleaned.text, sentences, splitter, settings.chunk_tokens,
-                             settings.chunk_overlap)
-    return cleaned, sentences, chunks
-
-
-def _skip(path: Path, settings: Settings, reason: str, say: Callable[[str], None]) -> dict:
-    say(f"  skipped {path.name}: {reason}")
-    return {"reason": reason, "fingerprint": fingerprint(path, settings.max_file_bytes)}
-
-
-def _positions_by_doc(items) -> dict[str, list[int]]:
-    """Document id -> positions of its chunks (or sentences) in items."""
-    out: dict[str, list[int]] = {}
-    for position, item in enumerate(items):
-        out.setdefault(item.doc, []).append(position)
-    return out
-
-
-def _fill_vectors(encoder: Encoder | OnnxEncoder, documents: dict, items: list, reused: list,
-                  show_bar: bool) -> tuple[np.ndarray, int]:
-    """Stack per-document vectors, embedding the documents that have none yet."""
-    by_doc = _positions_by_doc(items)
-    todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
-            for i in by_doc.get(doc, [])]
-    fresh = None
-    if todo:
-        unique = list(dict.fromkeys(todo))  # a repeated text is embedded once
-        vectors_of = encoder.encode(unique, progress=show_bar and len(unique) > 256)
-        row = {text: i for i, text in enumerate(unique)}
-        fresh = vectors_of[[row[text] for text in todo]]
-    parts, used = [], 0
-    for doc, vectors in zip(documents, reused):
-        if vectors is None:
-            n = len(by_doc.get(doc, []))
-            parts.append(fresh[used:used + n])
-            used += n
-        else:
-            parts.append(vectors)
-    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), len(todo)
-
-
-def make_faiss_index(vectors: np.ndarray, ivf_from_chunks: int, ivf_nprobe: int):
-    """Exact inner-product search below ivf_from_chunks chunks, IVF (approximate, sqrt(n)
-    lists, ivf_nprobe of them searched) from there (see bench/scaling.py)."""
-    import faiss
-
-    n, dim = vectors.shape
-    if n < ivf_from_chunks:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        lists = int(np.sqrt(n))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-        sample = vectors[np.random.default_rng(0).choice(n, min(n, lists * 64), replace=False)]
-        index.train(sample)
-        index.nprobe = ivf_nprobe
-        index.make_direct_map()  # so that unchanged documents' vectors can be reused
-    index.add(vectors)
-    return index
-
-
-def _write(index_dir: Path, manifest: dict, documents: dict[str, Document], chunks: list[Chunk],
-           sentences: list[Sentence], chunk_matrix: np.ndarray, sentence_matrix: np.ndarray) -> None:
-    import faiss
-
-    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, manifest: dict,
+                documents: dict[str, Document], chunks: list[Chunk],
+                sentences: list[Sentence]) -> None:
+    """Write build `name` (its vectors already upserted into `vectors`), switch to it, and
+    retire old builds. On any failure the half-written build is removed and the live one
+    stays."""
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir(parents=True)
     try:
         table = {"documents": [asdict(d) for d in documents.values()],
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
-        (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        faiss.write_index(make_faiss_index(chunk_matrix, manifest["params"]["ivf_from_chunks"],
-                                           manifest["params"]["ivf_nprobe"]),
-                          str(tmp / "chunks.faiss"))
-        np.save(tmp / "sentences.npy", sentence_matrix)
+        (tmp / TABLE).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        manifest["store"] = {"uri": store.spec.uri, **vectors.seal(tmp)}
+        files = sorted(p.name for p in tmp.iterdir())
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
-                             for f in FILES}
+                             for f in files}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
                                            encoding="utf-8")
-        for f in (*FILES, "manifest.json"):
+        for f in (*files, "manifest.json"):
             with open(tmp / f, "rb") as handle:
                 os.fsync(handle.fileno())
         os.rename(tmp, index_dir / name)
+        store.switch(name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if read_pointer(index_dir) != name:
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+            store.drop(name)
         raise
-    atomic_write(index_dir / POINTER, name + "\n")
-    _remove_old_builds(index_dir, keep={name})
+    _remove_old_builds(index_dir, store, keep={name})
 
 
 def _is_build(path: Path) -> bool:
@@ -468,14 +166,20 @@ def _is_build(path: Path) -> bool:
     return BUILD_NAME.fullmatch(path.name) is not None and (path / "manifest.json").is_file()
 
 
-def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
-    """Remove this module's old builds and the leftovers of killed ones, keeping the live
-    build and the one before. Nothing else in the folder is touched."""
+def _remove_old_builds(index_dir: Path, store: Store, keep: set[str]) -> None:
+    """Remove this module's old builds (and their vectors in the store that holds them) and
+    the leftovers of killed ones, keeping the live build and the one before."""
     builds = sorted((p for p in index_dir.iterdir() if p.is_dir() and not p.is_symlink()
                      and _is_build(p)), key=lambda p: p.stat().st_mtime)
     survivors = keep | {p.name for p in builds[-2:]}
     for path in builds:
         if path.name not in survivors:
+            old = _manifest_of(path)
+            if old is not None and old["store"]["uri"] == store.spec.uri:
+                try:
+                    store.drop(path.name)
+                except RagError:
+                    pass  # the store is gone; the folder still goes
             shutil.rmtree(path, ignore_errors=True)
     for path in index_dir.iterdir():
         if (path.name.startswith(".tmp-") and BUILD_NAME.fullmatch(path.name[5:])
@@ -483,43 +187,35 @@ def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def clean_path(settings: Settings, doc: str) -> Path:
-    """corpus/clean/<doc>.txt: the cleaned text that quotes' offsets point into."""
-    return settings.clean_dir / f"{doc}.txt"
-
-
-def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]) -> None:
-    for path in settings.clean_dir.glob("*.txt"):
-        if path.stem not in documents:
-            path.unlink(missing_ok=True)
-            (settings.clean_dir / f"{path.stem}.report.md").unlink(missing_ok=True)
-
-
-def load_index(index_dir: Path) -> Index:
-    """Load the live index and check every file against the manifest.
+def load_index(index_dir: Path, settings: Settings | None = None) -> Index:
+    """Load the live index from the store its manifest names, checking every file.
 
     Raises:
         IndexMissing: nothing has been built in index_dir.
-        IndexCorrupt: the pointer, the manifest or a file is missing, truncated or altered.
+        IndexCorrupt: the pointer, the manifest, a file or the store's vectors are missing,
+            truncated or altered.
+        ConfigError: the manifest names a store that cannot be used here (no qdrant-client).
     """
-    import faiss
-
     live = _live_build(index_dir)
     if live is None:
         raise IndexMissing(f"No index in {index_dir}. Run: rag build")
     build, manifest = live
     fix = "Run: rag build --force"
-    for name in FILES:
-        expected = manifest["files"][name]
+    for name, expected in manifest["files"].items():
         path = build / name
         if not path.is_file():
             raise IndexCorrupt(f"Index file {name} is missing in {build}. {fix}")
         if path.stat().st_size != expected.get("bytes") or file_sha256(path) != expected.get("sha256"):
             raise IndexCorrupt(f"Index file {name} is truncated or altered. {fix}")
     try:
-        table = json.loads((build / "table.json").read_text(encoding="utf-8"))
-        chunk_index = faiss.read_index(str(build / "chunks.faiss"))
-        sentence_vectors = np.load(build / "sentences.npy")
+        spec = parse_store(manifest["store"]["uri"])
+    except ConfigError:
+        raise IndexCorrupt(f"The index in {build} names an unknown store. {fix}") from None
+    store = open_store(settings or Settings(index_dir=index_dir, store=spec.uri), spec)
+    try:
+        table = json.loads((build / TABLE).read_text(encoding="utf-8"))
+        vectors = store.open(build.name, manifest["store"])
+        sentence_vectors = vectors.sentence_vectors()
         documents = {d["doc"]: Document(**{**d, "headings": tuple(map(tuple, d["headings"]))})
                      for d in table["documents"]}
         chunks = tuple(Chunk(**c) for c in table["chunks"])
@@ -527,92 +223,6 @@ def load_index(index_dir: Path) -> Index:
                           for s in table["sentences"])
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexCorrupt(f"The index in {build} cannot be read ({type(e).__name__}). {fix}") from None
-    if chunk_index.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
+    if len(sentence_vectors) != len(sentences):
         raise IndexCorrupt(f"The index in {build} does not match its tables. {fix}")
-    return Index(build, manifest, documents, chunks, sentences, chunk_index, sentence_vectors)
-
-
-def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None,
-                 splitter: TextSplitter | None = None,
-                 progress: Callable[[str], None] | None = None) -> Index:
-    """Load the index, building or rebuilding it first when missing, stale or broken.
-
-    When the rebuild cannot happen (another build holds the lock past the timeout, the
-    folder is read-only, the disk is full) the last good index answers, with a warning.
-
-    Raises:
-        ConfigError: the index folder is a file or holds things other than an index.
-        IndexStale: the index does not match the settings and there is no corpus to rebuild from.
-        IndexMissing: there is no index and no corpus.
-        CorpusError: the corpus cannot be built and there is no index.
-        IndexBusy, IndexWriteError: the index cannot be built and there is none to fall back on.
-    """
-    check_index_folder(settings.index_dir)
-    has_corpus = settings.raw_dir.is_dir()
-    try:
-        reason = stale_reason(settings)
-    except IndexCorrupt:
-        reason = UNREADABLE
-    if reason is not None:
-        if not has_corpus:
-            if reason == NO_INDEX:
-                raise IndexMissing(f"No index in {settings.index_dir} and no articles in "
-                                   f"{settings.raw_dir}. Add articles, then run: rag build")
-            raise IndexStale(f"The index in {settings.index_dir} was built with other settings "
-                             f"({reason}) and {settings.raw_dir} is missing, so it cannot be rebuilt.")
-        try:
-            build_index(settings, force=reason == UNREADABLE, encoder=encoder, splitter=splitter,
-                        progress=progress)
-        except (IndexBusy, IndexWriteError) as e:
-            fallback = _last_good(settings.index_dir)
-            if fallback is None:
-                raise
-            log.warning("%s Answering from the last good index (%s).", e, reason)
-            return fallback
-    try:
-        index = load_index(settings.index_dir)
-    except IndexCorrupt as e:
-        if not has_corpus:
-            raise
-        log.warning("%s Rebuilding.", e)
-        build_index(settings, force=True, encoder=encoder, splitter=splitter)
-        index = load_index(settings.index_dir)
-    return index
-
-
-def _last_good(index_dir: Path) -> Index | None:
-    try:
-        return load_index(index_dir)
-    except RagError:
-        return None
-
-
-def remove_document(settings: Settings, doc: str,
-                    progress: Callable[[str], None] | None = None) -> Path:
-    """Delete the one raw file of article `doc` (its id in the index), then rebuild.
-
-    Returns the removed file. Holds the build lock while it decides, so two removals or a
-    removal and a build at once cannot delete the wrong file.
-
-    Raises:
-        CorpusError: no article has that id, or it is the only one.
-        IndexBusy, IndexWriteError, ConfigError: as build_index.
-    """
-    with build_lock(settings):
-        try:
-            manifest = read_manifest(settings.index_dir)
-        except IndexCorrupt:
-            manifest = None
-        paths, ids = raw_files(settings, manifest)
-        matches = [p for p in paths if ids[p.name] == doc]
-        if not matches:
-            raise CorpusError(f"No article {doc!r} in {settings.raw_dir}. See: rag list")
-        if len(paths) == 1:
-            raise CorpusError(f"{doc!r} is the only article; add another before removing it.")
-        path = matches[0]
-        try:
-            path.unlink()
-        except OSError as e:
-            raise CorpusError(f"Cannot remove {path}: {e.strerror or e}.") from None
-    build_index(settings, progress=progress)
-    return path
+    return Index(build, manifest, documents, chunks, sentences, vectors, sentence_vectors)

@@ -15,7 +15,8 @@ from rag.config import Settings
 from rag.corpus import ADDED, SKIPPED, Added, add_files, clean_doc, read_raw
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import ArgumentError, CorpusError, IndexMissing
-from rag.index import BuildReport, build_index, read_manifest, remove_document
+from rag.build import BuildReport, build_index, remove_document
+from rag.index import read_manifest
 
 __all__ = ["Library", "Article", "SkippedFile", "FileAdded", "BuildReport"]
 

@@ -1,7 +1,7 @@
 """Question -> ranked chunks (Hits) and scored candidate sentences.
 
-Dense search (FAISS, cosine) and BM25 each rank the chunks; reciprocal-rank fusion
-combines the two rankings. Sentences inside the best chunks are then scored one by one,
+Dense search (cosine) and BM25 each rank the chunks, both in one call to the index's
+store (store.py: FAISS or Qdrant); reciprocal-rank fusion combines the two rankings. Sentences inside the best chunks are then scored one by one,
 so that the answer is a sentence rather than a whole chunk.
 """
 
@@ -18,63 +18,11 @@ from rag.chunk import Chunk, Sentence
 from rag.config import Settings
 from rag.embed import Encoder
 from rag.index import Index
-
-# Function words carry no evidence; "what"/"who" are kept apart to type the question.
-# 127 of these are spaCy's STOP_WORDS; its whole list (326, with "first", "two", "back",
-# "name"...) drops test-set abstention recall from .889 to .833 under the fitted ranking
-# weights, so it waits for a refit (bench/fit_ranking.py).
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself
-just me more most my myself no nor not now of off on once only or other our ours ourselves out
-over own same she should so some such than that the their theirs them themselves then there
-these they this those through to too under until up very was we were what when where which
-while who whom why will with would you your yours yourself yourselves s t don shouldn isn
-aren wasn weren much many according say said says tell told article mention mentioned mentions
-""".split())
-
-# Abbreviations in news copy and the words a reader types instead (AP style).
-ABBREVIATIONS = {
-    "sen": "senator", "rep": "representative", "gov": "governor", "pres": "president",
-    "dept": "department", "gen": "general", "lt": "lieutenant", "col": "colonel",
-    "ala": "alabama", "ariz": "arizona", "ark": "arkansas", "calif": "california",
-    "colo": "colorado", "conn": "connecticut", "del": "delaware", "fla": "florida",
-    "ga": "georgia", "ill": "illinois", "ind": "indiana", "kan": "kansas", "ky": "kentucky",
-    "la": "louisiana", "md": "maryland", "mass": "massachusetts", "mich": "michigan",
-    "minn": "minnesota", "miss": "mississippi", "mo": "missouri", "mont": "montana",
-    "neb": "nebraska", "nev": "nevada", "okla": "oklahoma", "ore": "oregon",
-    "pa": "pennsylvania", "tenn": "tennessee", "va": "virginia", "vt": "vermont",
-    "wash": "washington", "wis": "wisconsin", "wyo": "wyoming", "us": "united_states",
-    "u.s": "united_states", "uk": "united_kingdom", "u.k": "united_kingdom",
-    "ceo": "chief executive", "cfo": "chief financial officer", "coo": "chief operating officer",
-}
-# Irregular past forms that stemming cannot join to their verbs ("began" / "begin").
-IRREGULAR = {past: verb for verb, forms in {
-    "arise": "arose arisen", "be": "was were been", "bear": "bore borne", "beat": "beaten",
-    "become": "became", "begin": "began begun", "bring": "brought", "build": "built",
-    "buy": "bought", "catch": "caught", "choose": "chose chosen", "come": "came",
-    "do": "did done", "draw": "drew drawn", "drive": "drove driven", "eat": "ate eaten",
-    "fall": "fell fallen", "feel": "felt", "fight": "fought", "find": "found", "fly": "flew flown",
-    "forget": "forgot forgotten", "freeze": "froze frozen", "get": "got gotten",
-    "give": "gave given", "go": "went gone", "grow": "grew grown", "have": "had",
-    "hear": "heard", "hide": "hid hidden", "hold": "held", "keep": "kept", "know": "knew known",
-    "lay": "laid", "lead": "led", "leave": "left", "lend": "lent", "lose": "lost",
-    "make": "made", "mean": "meant", "meet": "met", "pay": "paid", "ride": "rode ridden",
-    "rise": "rose risen", "run": "ran", "say": "said", "see": "saw seen", "seek": "sought",
-    "sell": "sold", "send": "sent", "shake": "shook shaken", "shoot": "shot", "sing": "sang sung",
-    "sink": "sank sunk", "sit": "sat", "speak": "spoke spoken", "spend": "spent",
-    "stand": "stood", "steal": "stole stolen", "strike": "struck stricken",
-    "swear": "swore sworn", "swim": "swam swum", "take": "took taken", "teach": "taught",
-    "tear": "tore torn", "tell": "told", "think": "thought", "throw": "threw thrown",
-    "understand": "understood", "wake": "woke woken", "wear": "wore worn", "win": "won",
-    "write": "wrote written", "break": "broke broken", "forbid": "forbade forbidden",
-    "withdraw": "withdrew withdrawn", "undertake": "undertook undertaken",
-}.items() for past in forms.split()}
+from rag.store import query_sparse
+from rag.terms import STOPWORDS, Analyzer
 
 _CAPITALIZED_RUN = re.compile(
     r"\b[A-Z][\w’'-]*(?: +(?:(?:of|and|for|on|the|de) +)*[A-Z][\w’'-]*)+")
-_WORDS = re.compile(r"[a-z0-9]+(?:\.[a-z](?=\.))?(?:['’][a-z]+)?")
 
 
 @dataclass(frozen=True)
@@ -99,36 +47,6 @@ class ScoredSentence:
     paragraph_cosine: float = 0.0  # question . mean of its paragraph's sentences
 
 
-def _stemmer():
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
-
-
-class Analyzer:
-    """Words -> terms: lower case, abbreviations expanded, stop words out, stemmed."""
-
-    def __init__(self):
-        self._stem = _stemmer()
-        self._cache: dict[str, str] = {}
-
-    def words(self, text: str) -> list[str]:
-        words = []
-        for word in _WORDS.findall(text.lower().replace("’", "'")):
-            word = re.sub(r"'s$|'$", "", word)
-            for part in ABBREVIATIONS.get(word, word).split():
-                words.append(IRREGULAR.get(part, part))
-        return words
-
-    def stem(self, word: str) -> str:
-        if word not in self._cache:
-            self._cache[word] = self._stem.stemWord(word)
-        return self._cache[word]
-
-    def terms(self, text: str) -> list[str]:
-        return [self.stem(w) for w in self.words(text) if w not in STOPWORDS]
-
-
 class Retriever:
     """Owns the BM25 tables built from an Index; the Encoder embeds questions."""
 
@@ -137,12 +55,6 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings
         self.analyzer = Analyzer()
-
-    @cached_property
-    def _chunk_bm25(self):
-        from rank_bm25 import BM25Okapi
-
-        return BM25Okapi([self.analyzer.terms(c.text) or ["_"] for c in self.index.chunks])
 
     @cached_property
     def _sentence_terms(self) -> list[set[str]]:
@@ -252,16 +164,6 @@ class Retriever:
         return found
 
     @cached_property
-    def _all_chunks(self) -> np.ndarray:
-        return np.ones(len(self.index.chunks), dtype=bool)
-
-    @cached_property
-    def _doc_masks(self) -> dict[str, np.ndarray]:
-        """Document id -> which chunks belong to it, for questions limited to one article."""
-        docs = np.array([c.doc for c in self.index.chunks])
-        return {doc: docs == doc for doc in self.index.documents}
-
-    @cached_property
     def _chunk_sentences(self) -> list[list[int]]:
         """Chunk position -> indexes of the sentences inside it."""
         by_doc: dict[str, list[int]] = {}
@@ -276,8 +178,8 @@ class Retriever:
 
     def warm_up(self) -> None:
         """Build the lazy tables now, so that the first question is as fast as the rest."""
-        _ = (self._chunk_bm25, self._idf, self._vocabulary, self._chunk_sentences,
-             self._acronyms, self._doc_masks, self._paragraph_terms, self._sentence_sequences,
+        _ = (self._idf, self._vocabulary, self._chunk_sentences,
+             self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_idf, self.entity_kinds,
              self._sentence_starts)
         self.encoder.encode(["warm up"])
@@ -316,38 +218,25 @@ class Retriever:
         chunks = self.index.chunks
         vector = self.encoder.encode([question])[0] if vector is None else vector
         terms = self.question_terms(question) if terms is None else terms
-        allowed = self._all_chunks if doc is None else self._doc_masks.get(doc, ~self._all_chunks)
+        mode = self.settings.retrieval
+        sparse = query_sparse(terms) if mode in ("hybrid", "bm25") else None
+        dense, bm25 = self.index.store.search(vector, sparse, self.settings.top_k, doc)
+        rankings = {"dense": dense if mode in ("hybrid", "dense") else (), "bm25": bm25}
         ranks: dict[int, dict[str, int]] = {}
-        cosines: dict[int, float] = {}
-        if self.settings.retrieval in ("hybrid", "dense"):
-            cosines = self._dense(vector, allowed)
-            for rank, i in enumerate(list(cosines)[: self.settings.top_k], 1):
-                ranks.setdefault(i, {})["dense"] = rank
-        if self.settings.retrieval in ("hybrid", "bm25") and terms:
-            scores = np.asarray(self._chunk_bm25.get_scores(terms))
-            order = [int(i) for i in np.argsort(-scores) if allowed[i] and scores[i] > 0]
-            for rank, i in enumerate(order[: self.settings.top_k], 1):
-                ranks.setdefault(i, {})["bm25"] = rank
+        for name, ranking in rankings.items():
+            for rank, (i, _) in enumerate(ranking, 1):
+                ranks.setdefault(i, {})[name] = rank
+        cosines = dict(rankings["dense"])
+        missing = [i for i in ranks if i not in cosines]
+        if missing:
+            cosines.update(zip(missing, (self.index.store.chunk_vectors(missing) @ vector).tolist()))
         hits = []
         for i, r in ranks.items():
             # RRF: BM25 and cosine scores differ in scale; ranks do not.
             score = sum(1.0 / (self.settings.rrf_k + rank) for rank in r.values())
-            cosine = cosines[i] if i in cosines else float(
-                self.index.chunk_index.reconstruct(i) @ vector)
-            hits.append(Hit(chunks[i], i, score, r.get("dense"), r.get("bm25"), cosine))
+            hits.append(Hit(chunks[i], i, score, r.get("dense"), r.get("bm25"), float(cosines[i])))
         hits.sort(key=lambda h: -h.score)
         return hits
-
-    def _dense(self, vector: np.ndarray, allowed: np.ndarray) -> dict[int, float]:
-        """Chunk position -> cosine for the nearest allowed chunks, nearest first."""
-        n = self.index.chunk_index.ntotal
-        k = min(n, self.settings.top_k * (1 if allowed is self._all_chunks else 8))
-        while True:
-            scores, ids = self.index.chunk_index.search(vector[None, :].astype(np.float32), k)
-            found = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0 and allowed[i]}
-            if len(found) >= self.settings.top_k or k >= n:
-                return found
-            k = min(n, k * 4)
 
     def candidate_sentences(self, hits: list[Hit], vector: np.ndarray, terms: list[str]
                             ) -> list[ScoredSentence]:

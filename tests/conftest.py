@@ -11,7 +11,7 @@ import pytest
 
 from rag import Chatbot, Settings
 from rag.embed import Encoder
-from rag.index import build_index
+from rag.build import build_index
 
 DATA = Path(__file__).parent / "data"
 SEED = "zte-kerfuffle"
@@ -59,6 +59,14 @@ def fresh_corpus(tmp_path):
     raw.mkdir(parents=True)
     shutil.copy(DATA / "corpus" / "raw" / f"{SEED}.txt", raw)
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+@pytest.fixture
+def shared_store():
+    """For tests whose builds run in other processes: skipped on an embedded Qdrant store
+    (RAG_STORE=qdrant://:memory: or a folder), which one process alone can see."""
+    if Settings().store_spec.mode in ("memory", "path"):
+        pytest.skip("an embedded Qdrant store is private to one process; use a server")
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ from rag import ArgumentError, Chatbot, ConfigError, RagError
 from rag.chunk import TextSplitter
 from rag.cli import main
 from rag.corpus import ADDED, DUPLICATE, SKIPPED, add_files
-from rag.index import build_index, load_index, read_manifest, remove_document
+from rag.build import build_index, remove_document
+from rag.index import load_index, read_manifest
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "corpus" / "raw" / "zte-kerfuffle.txt"
@@ -263,7 +264,8 @@ def test_force_always_recovers(fresh_corpus, encoder, how):
     assert load_index(fresh_corpus.index_dir).chunks
 
 
-def test_held_lock_answers_from_the_last_good_index_after_a_timeout(fresh_corpus, encoder):
+def test_held_lock_answers_from_the_last_good_index_after_a_timeout(fresh_corpus, encoder,
+                                                                    shared_store):
     build_index(fresh_corpus, encoder=encoder)
     (fresh_corpus.raw_dir / "new.txt").write_text(story(3), encoding="utf-8")  # now stale
     with FileLock(fresh_corpus.index_dir / ".lock"):
@@ -281,7 +283,8 @@ def _limit_file_size():
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 
 
-def test_a_full_disk_during_a_rebuild_keeps_the_last_good_index(fresh_corpus, encoder):
+def test_a_full_disk_during_a_rebuild_keeps_the_last_good_index(fresh_corpus, encoder,
+                                                                shared_store):
     build_index(fresh_corpus, encoder=encoder)
     before = load_index(fresh_corpus.index_dir).path
     built = run_rag("build", "--force", *paths(fresh_corpus), preexec_fn=_limit_file_size)
@@ -316,7 +319,8 @@ def read_only(folder: Path):
         subprocess.run(["umount", str(folder)], check=True)
 
 
-def test_a_read_only_index_folder_answers_from_the_last_good_index(fresh_corpus, encoder):
+def test_a_read_only_index_folder_answers_from_the_last_good_index(fresh_corpus, encoder,
+                                                                   shared_store):
     build_index(fresh_corpus, encoder=encoder)
     (fresh_corpus.raw_dir / "new.txt").write_text(story(5), encoding="utf-8")  # now stale
     with read_only(fresh_corpus.index_dir):

@@ -4,12 +4,15 @@ import shutil
 import pytest
 
 from rag import Chatbot, CorpusError, IndexCorrupt, IndexMissing, IndexStale, Settings
-from rag.index import POINTER, build_index, ensure_index, load_index, read_manifest, stale_reason
+from rag.build import build_index, ensure_index, stale_reason
+from rag.index import load_index, read_manifest
+from rag.store import POINTER
 
 
 def test_manifest_records_what_the_index_was_built_from(bot):
     manifest = bot.index.manifest
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
+    assert manifest["store"]["uri"] == manifest["params"]["store"] == bot.settings.store
     assert manifest["params"]["model"] == "all-MiniLM-L6-v2"
     assert manifest["params"]["chunk_tokens"] == bot.settings.chunk_tokens
     assert manifest["counts"]["chunks"] == len(bot.index.chunks)
@@ -81,8 +84,8 @@ def test_failed_build_leaves_the_previous_index(fresh_corpus, encoder):
 def test_truncated_index_file_is_detected_and_rebuilt(fresh_corpus, encoder):
     build_index(fresh_corpus, encoder=encoder)
     live = fresh_corpus.index_dir / (fresh_corpus.index_dir / POINTER).read_text().strip()
-    data = (live / "chunks.faiss").read_bytes()
-    (live / "chunks.faiss").write_bytes(data[: len(data) // 2])
+    data = (live / "table.json").read_bytes()  # every store keeps its table here
+    (live / "table.json").write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexCorrupt, match="truncated or altered"):
         load_index(fresh_corpus.index_dir)
     index = ensure_index(fresh_corpus, encoder)  # the corpus is at hand: rebuilt
@@ -149,7 +152,8 @@ def test_duplicate_documents_are_indexed_once(fresh_corpus, encoder):
 
 def test_manifest_is_valid_json_listing_file_hashes(bot):
     manifest = json.loads((bot.index.path / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["files"]) == {"table.json", "chunks.faiss", "sentences.npy"}
+    store_files = {"chunks.faiss", "store.npz"} if bot.settings.store == "faiss" else set()
+    assert set(manifest["files"]) == {"table.json"} | store_files
 
 
 def test_loading_never_writes_and_edited_clean_text_is_rebuilt(fresh_corpus, encoder):
@@ -171,9 +175,9 @@ def test_large_corpora_use_ivf_with_the_same_answers(fresh_corpus, encoder):
 
     import faiss
 
-    approximate = dataclasses.replace(fresh_corpus, ivf_from_chunks=1)
+    approximate = dataclasses.replace(fresh_corpus, ivf_from_chunks=1, store="faiss")
     build_index(approximate, encoder=encoder)
     bot = Chatbot(approximate)
-    assert isinstance(bot.index.chunk_index, faiss.IndexIVF)
+    assert isinstance(bot.index.store.faiss_index, faiss.IndexIVF)
     assert bot.index.manifest["params"]["ivf_nprobe"] == 16
     assert "Betsy Cooper, a cybersecurity researcher" in bot.ask("Who is Betsy Cooper?").answer

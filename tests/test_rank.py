@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag import Chatbot, Settings
-from rag.index import build_index
+from rag.build import build_index
 from rag.rank import QUESTION_FEATURES, SENTENCE_FEATURES, Params, shipped_params
 
 DATA = Path(__file__).parent / "data"

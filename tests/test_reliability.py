@@ -1,5 +1,6 @@
 """Bad input, broken builds, concurrent use: nothing crashes, hangs or loses the index."""
 
+import dataclasses
 import shutil
 import signal
 import subprocess
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from rag import Chatbot, QuestionError, RagError
-from rag.index import build_index, load_index, read_manifest
+from rag.build import build_index
+from rag.index import load_index, read_manifest
 
 
 @pytest.mark.parametrize("question", [
@@ -59,7 +61,8 @@ def _build_command(settings):
 
 
 @pytest.mark.slow
-def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encoder):
+def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encoder,
+                                                             shared_store):
     build_index(fresh_corpus, encoder=encoder)
     before = read_manifest(fresh_corpus.index_dir)
     for delay in (0.3, 1.5, 3.0, 5.0, 7.0):
@@ -77,7 +80,7 @@ def test_build_killed_at_any_moment_keeps_the_previous_index(fresh_corpus, encod
 
 
 @pytest.mark.slow
-def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus):
+def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus, shared_store):
     processes = [subprocess.Popen(_build_command(fresh_corpus), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE) for _ in range(2)]
     for process in processes:
@@ -87,9 +90,10 @@ def test_two_builds_at_once_do_not_corrupt_each_other(fresh_corpus):
 
 
 def test_manifest_that_does_not_match_its_files_is_detected(fresh_corpus, encoder):
+    fresh_corpus = dataclasses.replace(fresh_corpus, store="faiss")  # its files are FAISS's
     build_index(fresh_corpus, encoder=encoder)
     live = load_index(fresh_corpus.index_dir).path
-    (live / "sentences.npy").unlink()
+    (live / "store.npz").unlink()
     with pytest.raises(RagError, match="missing"):
         load_index(fresh_corpus.index_dir)
     assert Chatbot(fresh_corpus).index.chunks  # rebuilt from the corpus

@@ -8,7 +8,7 @@ import pytest
 
 from rag import Chatbot, Settings
 from rag.corpus import add_files
-from rag.index import build_index
+from rag.build import build_index
 
 DATA = Path(__file__).parent / "data"
 UPLOAD = ("Ferry Service Returns to Harbor Island\n\nThe harbor ferry will resume daily service "
