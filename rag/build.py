@@ -21,7 +21,7 @@ import numpy as np
 from rag.chunk import Chunk, Sentence, TextSplitter, chunk_sentences, split_document
 from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
-from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, ensure_folder,
+from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, clean_files, ensure_folder,
                         fingerprint, folder_lock, list_raw, read_raw, text_sha256, write_clean)
 from rag.embed import Encoder, OnnxEncoder, make_encoder
 from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, IndexStale,
@@ -78,7 +78,8 @@ def stale_reason(settings: Settings, manifest: dict | None = None) -> str | None
     if gone:
         return f"{gone[0]} was removed"
     for doc, entry in manifest["documents"].items():
-        if fingerprint(clean_path(settings, doc), settings.max_file_bytes * 4) != entry["clean_sha256"]:
+        text_file, _ = clean_files(settings.clean_dir, doc)
+        if fingerprint(text_file, settings.max_file_bytes * 4) != entry["clean_sha256"]:
             return f"clean/{doc}.txt is missing or was edited"
     return None
 
@@ -245,8 +246,10 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     for doc, document in documents.items():  # the text every quote's offsets point into
         if doc in cleaned_texts:
             write_clean(settings.clean_dir, doc, cleaned_texts[doc])
-        elif fingerprint(clean_path(settings, doc), settings.max_file_bytes * 4) != document.clean_sha256:
-            atomic_write(clean_path(settings, doc), document.text)
+            continue
+        text_file, _ = clean_files(settings.clean_dir, doc)
+        if fingerprint(text_file, settings.max_file_bytes * 4) != document.clean_sha256:
+            atomic_write(text_file, document.text)
     manifest = {
         "format_version": FORMAT_VERSION,
         "params": _expected_params(settings),
@@ -285,16 +288,11 @@ def _skip(path: Path, settings: Settings, reason: str, say: Callable[[str], None
     return {"reason": reason, "fingerprint": fingerprint(path, settings.max_file_bytes)}
 
 
-def clean_path(settings: Settings, doc: str) -> Path:
-    """corpus/clean/<doc>.txt: the cleaned text that quotes' offsets point into."""
-    return settings.clean_dir / f"{doc}.txt"
-
-
 def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]) -> None:
     for path in settings.clean_dir.glob("*.txt"):
         if path.stem not in documents:
-            path.unlink(missing_ok=True)
-            (settings.clean_dir / f"{path.stem}.report.md").unlink(missing_ok=True)
+            for stale in clean_files(settings.clean_dir, path.stem):
+                stale.unlink(missing_ok=True)
 
 
 
