@@ -9,6 +9,7 @@ index when it cannot. Storage is index.py's job (and the store's, see store.py).
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Callable
@@ -31,7 +32,15 @@ from rag.vectors import fill_vectors, positions_by_doc, store_and_switch
 
 log = logging.getLogger(__name__)
 
-NO_INDEX, UNREADABLE = "no index yet", "manifest unreadable"
+
+
+class Unbuilt(enum.Enum):
+    """Why there is no live build to compare with; the value is the message users see."""
+    NO_INDEX = "no index yet"
+    UNREADABLE = "manifest unreadable"  # rebuild everything: nothing of it can be reused
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,6 @@ class BuildReport:
     chunks: int
     sentences: int
     embedded_chunks: int  # chunks embedded by this build (reused ones are not)
-    seconds: float
     skipped: tuple[str, ...] = ()  # files left out, with why
 
 
@@ -54,12 +62,14 @@ def _expected_params(settings: Settings) -> dict:
             "format_version": FORMAT_VERSION, "store": settings.store}
 
 
+def stale_reason(settings: Settings, manifest: dict | None = None) -> str | Unbuilt | None:
+    """Why the index must be rebuilt for this corpus and settings, or None if it is fresh.
 
-def stale_reason(settings: Settings, manifest: dict | None = None) -> str | None:
-    """Why the index must be rebuilt for this corpus and settings, or None if it is fresh."""
+    Raises IndexCorrupt when the live build's manifest cannot be read.
+    """
     manifest = manifest if manifest is not None else read_manifest(settings.index_dir)
     if manifest is None:
-        return NO_INDEX
+        return Unbuilt.NO_INDEX
     for key, value in _expected_params(settings).items():
         if manifest.get("params", {}).get(key) != value:
             return f"{key} changed ({manifest.get('params', {}).get(key)!r} -> {value!r})"
@@ -119,21 +129,21 @@ def build_index(settings: Settings, force: bool = False, encoder: Encoder | Onnx
     with build_lock(settings):
         try:
             manifest = read_manifest(settings.index_dir)
-            reason = NO_INDEX if manifest is None else stale_reason(settings, manifest)
+            reason = Unbuilt.NO_INDEX if manifest is None else stale_reason(settings, manifest)
         except IndexCorrupt:
-            manifest, reason = None, UNREADABLE
+            manifest, reason = None, Unbuilt.UNREADABLE
         reason = "forced" if force else reason
         if reason is None:
             counts = manifest["counts"]
             return BuildReport(False, "up to date", counts["documents"], counts["chunks"],
-                               counts["sentences"], 0, time.perf_counter() - started)
+                               counts["sentences"], 0)
         previous = None if force else _reusable(settings, manifest)
         say(f"Building index: {reason}")
         try:
             encoder = encoder or make_encoder(settings.model, settings.build_encoder,
                                               for_builds=True)
             return _build(settings, manifest, previous, encoder, splitter or TextSplitter(),
-                          reason, say, progress is not None, started)
+                          str(reason), say, progress is not None, started)
         except OSError as e:
             where = e.filename or settings.index_dir
             raise IndexWriteError(f"Cannot write {where}: {e.strerror or e}. The last good index "
@@ -270,7 +280,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     say(f"Index written: {len(documents)} documents, {len(chunks)} chunks "
         f"({embedded} embedded), {len(sentences)} sentences in {manifest['build_seconds']:.1f} s")
     return BuildReport(True, reason, len(documents), len(chunks), len(sentences), embedded,
-                       time.perf_counter() - started, tuple(f"{k}: {v['reason']}" for k, v in skipped.items()))
+                       tuple(f"{k}: {v['reason']}" for k, v in skipped.items()))
 
 
 def _process(raw: RawDoc, splitter: TextSplitter, settings: Settings
@@ -295,8 +305,6 @@ def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]
                 stale.unlink(missing_ok=True)
 
 
-
-
 def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None,
                  splitter: TextSplitter | None = None,
                  progress: Callable[[str], None] | None = None) -> Index:
@@ -317,16 +325,16 @@ def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = Non
     try:
         reason = stale_reason(settings)
     except IndexCorrupt:
-        reason = UNREADABLE
+        reason = Unbuilt.UNREADABLE
     if reason is not None:
         if not has_corpus:
-            if reason == NO_INDEX:
+            if reason is Unbuilt.NO_INDEX:
                 raise IndexMissing(f"No index in {settings.index_dir} and no articles in "
                                    f"{settings.raw_dir}. Add articles, then run: rag build")
             raise IndexStale(f"The index in {settings.index_dir} was built with other settings "
                              f"({reason}) and {settings.raw_dir} is missing, so it cannot be rebuilt.")
         try:
-            build_index(settings, force=reason == UNREADABLE, encoder=encoder, splitter=splitter,
+            build_index(settings, force=reason is Unbuilt.UNREADABLE, encoder=encoder, splitter=splitter,
                         progress=progress)
         except (IndexBusy, IndexWriteError) as e:
             fallback = _last_good(settings)

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from rag.retrieve import STOPWORDS, Analyzer, Retriever
+from rag.retrieve import Analyzer, Retriever
 
 
 @pytest.fixture(scope="module")
@@ -14,18 +14,6 @@ def retriever(bot):
 
 def variant(bot, **fields):
     return Retriever(bot.index, bot.encoder, dataclasses.replace(bot.settings, **fields))
-
-
-def test_analyzer_lowercases_expands_abbreviations_and_maps_irregular_verbs():
-    words = Analyzer().words("Sen. Rubio, R-Fla., said the rules were broken")
-    assert words == ["senator", "rubio", "r", "florida", "say", "the", "rules", "be", "break"]
-
-
-def test_analyzer_terms_drop_stop_words_and_stem():
-    analyzer = Analyzer()
-    assert analyzer.terms("The runners ran to the rules") == ["runner", "run", "rule"]
-    assert {"the", "what", "who", "said"} <= STOPWORDS
-    assert analyzer.terms("What did they say about it?") == []
 
 
 def test_misspelled_words_are_corrected_to_the_articles_words(retriever):

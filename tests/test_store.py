@@ -9,21 +9,16 @@ A real Qdrant server is tested only when RAG_TEST_QDRANT_URL names one.
 import dataclasses
 import math
 import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from rag import Chatbot, ConfigError, IndexCorrupt, Settings
+from rag import Chatbot, IndexCorrupt, Settings
 from rag.build import build_index
-from rag.cli import main
-from rag.config import parse_store
 from rag.eval import evaluate, load_questions
-from rag.index import load_index, new_build_name, read_manifest
+from rag.index import new_build_name, read_manifest
 from rag.retrieve import Retriever
 from rag.store import DocumentRows, bm25_sparse, open_store, query_sparse
 from rag.terms import Analyzer
@@ -217,74 +212,3 @@ def test_bundled_eval_gives_the_same_figures_with_either_store(bot, encoder, tmp
                    "abstention_recall", "false_abstention", "grounded"):
         assert getattr(faiss_report, figure) == getattr(qdrant_report, figure), figure
     assert [o.answer.answer for o in faiss_outcomes] == [o.answer.answer for o in qdrant_outcomes]
-
-
-def test_a_changed_store_rebuilds_and_a_lost_memory_store_is_rebuilt(fresh_corpus, encoder):
-    pytest.importorskip("qdrant_client")
-    build_index(fresh_corpus, encoder=encoder)
-    moved = dataclasses.replace(fresh_corpus, store="qdrant://:memory:?prefix=moved")
-    report = build_index(moved, encoder=encoder)
-    assert report.built and report.reason.startswith("store changed")
-    entry = read_manifest(moved.index_dir)["store"]
-    open_store(moved).drop(load_index(moved.index_dir, moved).path.name)  # as if restarted
-    assert Chatbot(moved, encoder=encoder).ask("Who is Betsy Cooper?").quotes
-    assert read_manifest(moved.index_dir)["store"] != entry  # rebuilt into new collections
-
-
-@pytest.mark.parametrize("uri, problem", [
-    ("mongo://host", "Unknown store"),
-    ("qdrant://", "absolute path"), ("qdrant://user:secret@host", "QDRANT_API_KEY"),
-    ("qdrant://host:99999", "not a valid URI"), ("qdrant://host?shards=3", "only option"),
-    ("qdrant://:memory:x", "nothing may follow"), ("", "store must be one of")])
-def test_bad_store_uris_are_one_line_config_errors(uri, problem):
-    with pytest.raises(ConfigError, match=problem) as error:
-        Settings(store=uri)
-    assert "\n" not in str(error.value)
-
-
-def test_store_uris_have_one_canonical_form():
-    for uri, mode, canonical in [("faiss", "faiss", "faiss"),
-                                 ("qdrant://:memory:", "memory", "qdrant://:memory:"),
-                                 ("qdrant:///srv/q/", "path", "qdrant:///srv/q"),
-                                 ("qdrant://db", "server", "http://db:6333"),
-                                 ("https://x.cloud:6333/?prefix=news", "server",
-                                  "https://x.cloud:6333?prefix=news")]:
-        spec = parse_store(uri)
-        assert (spec.mode, spec.uri) == (mode, canonical)
-        assert parse_store(spec.uri) == spec
-
-
-def test_store_comes_from_the_option_or_rag_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAG_STORE", "qdrant://qdrant.internal")
-    assert Settings().store == "http://qdrant.internal:6333"
-    monkeypatch.setenv("RAG_STORE", "nonsense")
-    result = CliRunner().invoke(main, ["list", "--index", str(tmp_path / "index")])
-    assert result.exit_code == 1 and "Unknown store 'nonsense'" in result.output
-    result = CliRunner().invoke(main, ["list", "--store", "qdrant:///x?y=1", "--index",
-                                       str(tmp_path / "index")])
-    assert result.exit_code == 1 and "only option is ?prefix" in result.output
-    assert "Traceback" not in result.output
-
-
-def test_an_unreachable_server_is_a_one_line_error(tmp_path):
-    pytest.importorskip("qdrant_client")
-    settings = Settings(index_dir=tmp_path, store="qdrant://127.0.0.1:1?prefix=nowhere")
-    with pytest.raises(ConfigError, match="Qdrant store http://127.0.0.1:1.* failed") as error:
-        open_store(settings).create(new_build_name(), 384)
-    assert "\n" not in str(error.value) and "QDRANT_API_KEY" in str(error.value)
-
-
-def test_the_default_install_needs_neither_qdrant_nor_ray(tmp_path, monkeypatch):
-    code = ("import sys, rag, rag.cli, rag.build, rag.store, rag.store_faiss; "
-            "print(sorted(m for m in ('qdrant_client', 'ray') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
-    assert out.stdout.strip() == "[]"
-    monkeypatch.setitem(sys.modules, "qdrant_client", None)  # as if not installed
-    with pytest.raises(ConfigError, match=r'needs qdrant-client: pip install -e "\.\[qdrant\]"'):
-        open_store(Settings(index_dir=tmp_path, store="qdrant://:memory:"))
-    monkeypatch.setitem(sys.modules, "ray", None)
-    from rag.embed_ray import RayEncoder
-
-    with pytest.raises(ConfigError, match=r'needs Ray: pip install -e "\.\[ray\]"'):
-        RayEncoder("all-MiniLM-L6-v2", "onnx")

@@ -1,0 +1,100 @@
+"""A build's vectors: unchanged documents keep theirs (never re-embedded), a text that occurs
+twice is embedded once, and every document's rows go into a new build that becomes live."""
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+from rag.index import load_index
+from rag.store import query_sparse
+from rag.vectors import fill_vectors, positions_by_doc, store_and_switch
+
+
+class Recording:
+    """The real encoder, noting every batch of texts it is given."""
+
+    def __init__(self, encoder):
+        self.encoder, self.batches = encoder, []
+
+    def encode(self, texts, **options):
+        self.batches.append(list(texts))
+        return self.encoder.encode(texts, **options)
+
+
+def test_positions_are_grouped_by_document_in_order(bot):
+    chunks = bot.index.chunks
+    groups = positions_by_doc(chunks)
+    assert set(groups) == set(bot.index.documents)
+    assert sorted(p for positions in groups.values() for p in positions) == list(range(len(chunks)))
+    for doc, positions in groups.items():
+        assert positions == sorted(positions) and all(chunks[p].doc == doc for p in positions)
+
+
+def test_reused_vectors_are_not_re_embedded(bot, encoder):
+    chunks, documents = list(bot.index.chunks), bot.index.documents
+    groups = positions_by_doc(chunks)
+    kept, fresh = list(documents)[0], list(documents)[1:]
+    reused = [bot.index.store.chunk_vectors(groups[kept]) if doc == kept else None
+              for doc in documents]
+    recording = Recording(encoder)
+    matrix, embedded = fill_vectors(recording, documents, chunks, reused, show_bar=False)
+    assert matrix.dtype == np.float32 and matrix.shape == (len(chunks), 384)
+    assert embedded == sum(len(groups[doc]) for doc in fresh)
+    assert [text for batch in recording.batches for text in batch] == [
+        chunks[p].text for doc in fresh for p in groups[doc]]
+    assert np.array_equal(matrix[groups[kept]], reused[0])  # as stored, row for row
+    again = encoder.encode([chunks[p].text for p in groups[fresh[0]]])
+    assert np.allclose(matrix[groups[fresh[0]]], again, atol=1e-6)
+
+
+def test_identical_texts_are_embedded_once(bot, encoder):
+    first = bot.index.chunks[0]
+    twin = dataclasses.replace(first, start=first.start + 1)  # same text, another place
+    recording = Recording(encoder)
+    matrix, embedded = fill_vectors(recording, {first.doc: None}, [first, twin], [None], False)
+    assert recording.batches == [[first.text]] and embedded == 2
+    assert np.array_equal(matrix[0], matrix[1])
+
+
+def test_nothing_to_embed_calls_no_model(bot):
+    class Refusing:
+        def encode(self, texts, **_):
+            raise AssertionError(f"embedded {len(texts)} texts")
+
+    groups = positions_by_doc(bot.index.chunks)
+    reused = [bot.index.store.chunk_vectors(groups[doc]) for doc in bot.index.documents]
+    matrix, embedded = fill_vectors(Refusing(), bot.index.documents, list(bot.index.chunks),
+                                    reused, False)
+    assert embedded == 0 and len(matrix) == len(bot.index.chunks)
+
+
+def test_every_documents_rows_go_into_a_new_live_build(bot, tmp_path):
+    index = bot.index
+    settings = dataclasses.replace(bot.settings, index_dir=tmp_path / "index")
+    settings.index_dir.mkdir()
+    manifest = {key: value for key, value in index.manifest.items() if key not in ("files", "store")}
+    chunk_matrix = index.store.chunk_vectors(list(range(len(index.chunks))))
+    store_and_switch(settings, manifest, index.documents, list(index.chunks), list(index.sentences),
+                     chunk_matrix, index.sentence_vectors, time.perf_counter())
+    copy = load_index(settings.index_dir, settings)
+    assert copy.path.parent == settings.index_dir and copy.chunks == index.chunks
+    assert copy.manifest["build_seconds"] >= 0
+    assert np.array_equal(copy.store.chunk_vectors(list(range(len(index.chunks)))), chunk_matrix)
+    assert np.array_equal(copy.sentence_vectors, index.sentence_vectors)
+    terms = bot.retriever.question_terms("Who is Betsy Cooper?")
+    vector = bot.encoder.encode(["Who is Betsy Cooper?"])[0]
+    assert copy.store.search(vector, query_sparse(terms), 5) == index.store.search(
+        vector, query_sparse(terms), 5)
+
+
+def test_a_failure_while_writing_rows_leaves_no_build(bot, tmp_path):
+    index = bot.index
+    settings = dataclasses.replace(bot.settings, index_dir=tmp_path / "index")
+    settings.index_dir.mkdir()
+    too_few = index.store.chunk_vectors([0])  # one row for every chunk: cannot be stored
+    with pytest.raises(IndexError):
+        store_and_switch(settings, {}, index.documents, list(index.chunks), list(index.sentences),
+                         too_few, index.sentence_vectors, time.perf_counter())
+    assert list(settings.index_dir.iterdir()) == []
