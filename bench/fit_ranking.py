@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import Chatbot  # noqa: E402
-from rag.eval import (Question, evaluate_squad, load_questions, load_squad,  # noqa: E402
-                      normalize, squad_table)
+from rag.eval import Question, load_questions, normalize  # noqa: E402
+from rag.eval_squad import evaluate_squad, load_squad, squad_table  # noqa: E402
 from rag.rank import (QUESTION_FEATURES, SENTENCE_FEATURES, Model, Params,  # noqa: E402
                       Ranker, _question_features, question_terms, sentence_features)
 from rag.retrieve import Analyzer  # noqa: E402

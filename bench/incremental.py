@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import Settings  # noqa: E402
-from rag.embed import Encoder  # noqa: E402
+from rag.embed import TorchEncoder  # noqa: E402
 from rag.build import build_index  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    encoder = Encoder()
+    encoder = TorchEncoder()
     encoder.encode(["warm up"])  # both timings below exclude loading the model
     full, incremental, embedded = [], [], []
     for run in range(args.runs):

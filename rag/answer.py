@@ -81,6 +81,19 @@ class Answer:
         """The answer as JSON-ready dicts and lists."""
         return asdict(self)
 
+    def as_text(self) -> str:
+        """The answer as `rag ask` prints it: the sentence (or the abstention and the closest
+        passages), then each quote numbered with its citation line."""
+        lines = [f"(Interpreted as: {self.interpreted_as})"] if self.interpreted_as else []
+        if self.abstained:
+            lines += [ABSTAIN_TEXT] + (["", "Closest passages:"] if self.quotes else [])
+        else:
+            lines += [self.answer, ""]
+        for number, quote in enumerate(self.quotes, 1):
+            lines += [f"[{number}] {quote.text}",
+                      f"    — {', '.join(quote.where())} (chars {quote.start}–{quote.end})"]
+        return "\n".join(lines)
+
 
 def compose(question: str, ranking: Ranking, titles: dict[str, str], max_quotes: int) -> Answer:
     """The answer sentence and quotes from a ranking (the first quote with its short-answer

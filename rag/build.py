@@ -24,7 +24,7 @@ from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
 from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, clean_files, ensure_folder,
                         fingerprint, folder_lock, list_raw, read_raw, text_sha256, write_clean)
-from rag.embed import Encoder, OnnxEncoder, make_encoder
+from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, IndexStale,
                         IndexWriteError, RagError)
 from rag.index import FORMAT_VERSION, Document, Index, check_index_folder, load_index, read_manifest
@@ -109,7 +109,8 @@ def build_lock(settings: Settings):
         yield
 
 
-def build_index(settings: Settings, force: bool = False, encoder: Encoder | OnnxEncoder | None = None,
+def build_index(settings: Settings, force: bool = False,
+                encoder: TorchEncoder | OnnxEncoder | None = None,
                 progress: Callable[[str], None] | None = None,
                 splitter: TextSplitter | None = None) -> BuildReport:
     """Build the index when the corpus or settings changed; force=True rebuilds everything.
@@ -183,7 +184,7 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
 
 
 def _build(settings: Settings, manifest: dict | None, previous: Index | None,
-           encoder: Encoder | OnnxEncoder, splitter: TextSplitter, reason: str,
+           encoder: TorchEncoder | OnnxEncoder, splitter: TextSplitter, reason: str,
            say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
     documents: dict[str, Document] = {}
     cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
@@ -305,7 +306,7 @@ def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]
                 stale.unlink(missing_ok=True)
 
 
-def ensure_index(settings: Settings, encoder: Encoder | OnnxEncoder | None = None,
+def ensure_index(settings: Settings, encoder: TorchEncoder | OnnxEncoder | None = None,
                  splitter: TextSplitter | None = None,
                  progress: Callable[[str], None] | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.

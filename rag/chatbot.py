@@ -18,7 +18,7 @@ from pathlib import Path
 from rag.answer import Answer, compose
 from rag.config import Settings
 from rag.conversation import Referent, Turn, asked_for, question_names, standalone
-from rag.embed import Encoder, OnnxEncoder, make_encoder
+from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import ensure_index
 from rag.index import Document, Index, load_index
@@ -36,7 +36,7 @@ class Chatbot(Library):
     """
 
     def __init__(self, settings: Settings, index: Index | None = None,
-                 encoder: Encoder | OnnxEncoder | None = None, *, load: bool = True):
+                 encoder: TorchEncoder | OnnxEncoder | None = None, *, load: bool = True):
         """`encoder` embeds questions (and documents, if a build is needed); by default both
         use the int8 ONNX copy of the model (Settings.query_encoder and build_encoder), a
         build's session on every core. `load=False` defers loading (or building) the index

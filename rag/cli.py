@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from rag.config import SERVE_HOST, SERVE_PORT, Settings
+from rag.config import SERVE_HOST, SERVE_PORT, Settings, default_folder
 from rag.errors import RagError
 
 CORPUS_HELP = ("Corpus folder holding raw/ (articles as delivered) and clean/. Default: "
@@ -27,19 +27,6 @@ INDEX_HELP = ("Index folder (a build output). Default: $RAG_INDEX, else ./index 
 STORE_HELP = ("Where the vectors live: faiss (files in the index folder), qdrant://:memory:, "
               "qdrant:///abs/folder, qdrant://host:6333 or https://host (API key from "
               "QDRANT_API_KEY). Default: $RAG_STORE, else faiss.")
-
-
-def default_folder(name: str) -> str:
-    """Where the corpus or index lives when no flag names it: $RAG_CORPUS / $RAG_INDEX; in a
-    project folder (one with ./corpus), ./corpus and ./index; elsewhere the user's data
-    folder ($XDG_DATA_HOME/rag, usually ~/.local/share/rag), so `rag` works from anywhere."""
-    chosen = os.environ.get(f"RAG_{name.upper()}")
-    if chosen:
-        return chosen
-    if Path("corpus").is_dir():
-        return name
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return str(Path(data_home) / "rag" / name)
 
 
 class _Group(click.Group):
@@ -229,24 +216,10 @@ def remove(doc: str, corpus: str | None, index: str | None) -> None:
     click.echo(f"Removed {path.name}")
 
 
-def _print_answer(answer, as_json: bool) -> None:
-    from rag.answer import ABSTAIN_TEXT
-
-    if as_json:
-        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return
-    if answer.interpreted_as:
-        click.echo(f"(Interpreted as: {answer.interpreted_as})")
-    if answer.abstained:
-        click.echo(ABSTAIN_TEXT)
-        if answer.quotes:
-            click.echo("\nClosest passages:")
-    else:
-        click.echo(answer.answer)
-        click.echo("")
-    for number, quote in enumerate(answer.quotes, 1):
-        click.echo(f"[{number}] {quote.text}")
-        click.echo(f"    — {', '.join(quote.where())} (chars {quote.start}–{quote.end})")
+def _print(result, as_json: bool) -> None:
+    """An Answer or an eval Report: as JSON, or as text for a person."""
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else result.as_text())
 
 
 def _batch_line(bot, line: str, k: int, doc: str | None) -> dict:
@@ -291,7 +264,7 @@ def ask(question: str | None, corpus: str | None, index: str | None, k: int | No
         raise click.ClickException("The question is empty. Type a question about the article.")
     bot = _load_bot(settings)
     if question is not None and question != "-":
-        _print_answer(bot.ask(question, k=k, doc=doc), as_json)
+        _print(bot.ask(question, k=k, doc=doc), as_json)
         return
     stdin = click.get_text_stream("stdin")
     if question == "-" or not stdin.isatty():
@@ -320,7 +293,7 @@ def _interactive(bot, k: int | None, doc: str | None, as_json: bool) -> None:
         if not line.strip():
             return
         try:
-            _print_answer(conversation.ask(line, k=k, doc=doc), as_json)
+            _print(conversation.ask(line, k=k, doc=doc), as_json)
         except QuestionError as e:
             click.echo(f"Error: {e}", err=True)
         click.echo("")
@@ -352,11 +325,16 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
     """
     import tempfile
 
-    from rag.eval import evaluate, load_questions, load_squad, squad_command, squad_corpus
+    from rag.eval import evaluate, load_questions
+    from rag.eval_squad import squad_article, squad_command
 
     bars = _progress() is not None
     if conversations:
-        _conversation_report(Path(conversations), _settings(corpus, index), as_json)
+        from rag.eval_conversations import evaluate_conversations, load_conversations
+
+        dialogues = load_conversations(Path(conversations))
+        _print(evaluate_conversations(_ready_bot(_settings(corpus, index)), dialogues,
+                                      bar="Conversations" if bars else None), as_json)
         return
     if squad and title is None and not report_dir:
         if squad_command(Path(squad), _settings(corpus, index), as_json, click.echo, bars):
@@ -367,50 +345,33 @@ def eval_command(questions: str, corpus: str | None, index: str | None, squad: s
 
             check_folder(Path(report_dir))
         if squad:
-            name, text, items = load_squad(Path(squad), title)
-            folder = squad_corpus(Path(scratch), text)
+            folder, items, source = squad_article(Path(squad), title, Path(scratch))
             settings = _settings(str(folder), str(folder.parent / "index"))
-            source = f"SQuAD article “{name}”"
         else:
-            items = load_questions(Path(questions))
+            items, source = load_questions(Path(questions)), questions
             settings = _settings(corpus, index)
-            source = questions
-        _say("Loading the index and the model ...")
-        bot = _load_bot(settings, load=False)
-        bot.reload(progress=_progress())  # builds first when needed, then warms up
+        bot = _ready_bot(settings)
         if report_dir:
-            from rag.eval_report import compare, provenance, write_report
+            from rag.eval_report import report_on
 
-            results = compare(bot, items, bars=bars)
-            report = results["final pipeline"][0]
-            about = provenance(bot, None if squad else Path(questions))
-            _say("Writing the report and its plots ...")
-            path = write_report(Path(report_dir), source, results, settings.min_confidence, about)
+            report, path = report_on(bot, items, Path(report_dir), source,
+                                     None if squad else Path(questions), bars, _say)
             click.echo(f"Report written to {path}", err=True)
         else:
             report, _ = evaluate(bot, items, bar="Answering" if bars else None)
-    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
-               else report.summary())
-    failed = [name for name, floor, value in (
-        ("hit@3", min_hit3, report.hit_at_3),
-        ("answer accuracy", min_answer_acc, report.answer_accuracy),
-        ("abstention recall", min_abstention_recall, report.abstention_recall))
-        if floor is not None and value < floor]
+    _print(report, as_json)
+    failed = report.below(hit_at_3=min_hit3, answer_accuracy=min_answer_acc,
+                          abstention_recall=min_abstention_recall)
     if failed:
         raise click.ClickException(f"Below the threshold: {', '.join(failed)}.")
 
 
-def _conversation_report(path: Path, settings: Settings, as_json: bool) -> None:
-    from rag.eval_conversations import evaluate_conversations, load_conversations
-
-    conversations = load_conversations(path)
+def _ready_bot(settings: Settings):
+    """A Chatbot for the eval commands: built first when needed, then warmed up."""
     _say("Loading the index and the model ...")
     bot = _load_bot(settings, load=False)
     bot.reload(progress=_progress())
-    report = evaluate_conversations(bot, conversations,
-                                    bar="Conversations" if _progress() else None)
-    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json
-               else report.summary())
+    return bot
 
 
 @main.command(short_help="Start the web chat.")

@@ -19,6 +19,19 @@ STORE_FORMS = ("faiss, qdrant://:memory:, qdrant:///absolute/folder, qdrant://ho
                "or https://host")
 
 
+def default_folder(name: str) -> str:
+    """Where the corpus or index lives when no flag names it: $RAG_CORPUS / $RAG_INDEX; in a
+    project folder (one with ./corpus), ./corpus and ./index; elsewhere the user's data
+    folder ($XDG_DATA_HOME/rag, usually ~/.local/share/rag), so `rag` works from anywhere."""
+    chosen = os.environ.get(f"RAG_{name.upper()}")
+    if chosen:
+        return chosen
+    if Path("corpus").is_dir():
+        return name
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(data_home) / "rag" / name)
+
+
 @dataclass(frozen=True)
 class StoreSpec:
     """Where the vectors live, parsed from a store URI (see parse_store)."""

@@ -25,10 +25,10 @@ def resolve_model(model: str) -> Path:
     return path
 
 
-class Encoder:
+class TorchEncoder:
     """sentence-transformers on PyTorch; loads on first use; safe to call from several threads.
 
-    Builds use it: it is the reference model.
+    The reference model: builds use it with build_encoder="torch", and so do the tests.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL):
@@ -128,5 +128,5 @@ def make_encoder(model: str, kind: str, for_builds: bool = False):
     """An encoder: "onnx" (int8, fast start, no PyTorch) or "torch" (the reference).
     `for_builds`: many texts at once, so the ONNX session uses every core (up to 4)."""
     if kind != "onnx":
-        return Encoder(model)
+        return TorchEncoder(model)
     return OnnxEncoder(model, threads=min(4, os.cpu_count() or 1) if for_builds else 1)

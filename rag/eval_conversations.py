@@ -43,7 +43,7 @@ class ConversationReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def summary(self) -> str:
+    def as_text(self) -> str:
         """The report as `rag eval --conversations` prints it."""
         lines = [f"{self.conversations} conversations, {self.follow_ups} follow-up turns",
                  f"  follow-ups answered right        {self.follow_ups_right:6.3f}",

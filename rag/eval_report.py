@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.chatbot import Chatbot
@@ -65,6 +66,18 @@ def provenance(bot: Chatbot, questions_file: Path | None) -> list[str]:
         digest = hashlib.sha256(questions_file.read_bytes()).hexdigest()[:12]
         lines.append(f"- questions: {questions_file} (sha256 {digest})")
     return lines
+
+
+def report_on(bot: Chatbot, questions: list[Question], directory: Path, source: str,
+              questions_file: Path | None, bars: bool = False,
+              say: Callable[[str], None] = print) -> tuple[Report, Path]:
+    """`rag eval --report`: compare the configurations and write the report; returns the
+    final pipeline's figures and report.md. `say` gets progress for a person."""
+    results = compare(bot, questions, bars=bars)
+    say("Writing the report and its plots ...")
+    path = write_report(directory, source, results, bot.settings.min_confidence,
+                        provenance(bot, questions_file))
+    return results["final pipeline"][0], path
 
 
 def write_report(directory: Path, source: str, results: dict[str, tuple[Report, list[Outcome]]],

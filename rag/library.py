@@ -13,7 +13,7 @@ from rag.chunk import TextSplitter
 from rag.clean import Cleaned
 from rag.config import Settings
 from rag.corpus import ADDED, SKIPPED, Added, add_files, clean_doc, read_raw
-from rag.embed import Encoder, OnnxEncoder, make_encoder
+from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, CorpusError, IndexMissing
 from rag.build import BuildReport, build_index, remove_document
 from rag.index import read_manifest
@@ -73,7 +73,7 @@ class Library:
     """The articles of one corpus and the index built from them (settings.corpus_dir and
     settings.index_dir)."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | OnnxEncoder | None = None):
+    def __init__(self, settings: Settings, encoder: TorchEncoder | OnnxEncoder | None = None):
         """`encoder` embeds the articles a build cleans; by default the int8 ONNX copy of
         the model (Settings.build_encoder), on every core."""
         self.settings = settings

@@ -46,6 +46,10 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 )
 # "Who is Adam Segal?" asks for a description, not for a name.
 _DESCRIBE = re.compile(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+[A-Z][\w.]*(\s+[A-Z][\w.]*)*\s*\??\s*$")
+# Choosing the short answer: one step down _LABEL_PRIORITY weighs as much as this many
+# characters farther from the question's words (a PERSON up to 30 characters farther away
+# than an ORG is still chosen).
+CHARS_PER_PRIORITY = 30
 _LABEL_PRIORITY = {"PERSON": 0, "MONEY": 0, "DATE": 0, "CARDINAL": 1, "ORG": 1, "GPE": 2,
                    "PERCENT": 1, "QUANTITY": 1, "TIME": 1, "FAC": 2, "LOC": 2, "NORP": 3}
 _TOKEN = re.compile(r"[\w’'.-]+")
@@ -101,7 +105,7 @@ def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> 
             continue
         a, b = entity.start - sentence.start, entity.end - sentence.start
         distance = min((min(abs(a - x), abs(b - x)) for x in anchors), default=0)
-        key = distance + 30 * _LABEL_PRIORITY.get(entity.label, 9)  # 30 chars per rank
+        key = distance + CHARS_PER_PRIORITY * _LABEL_PRIORITY.get(entity.label, 9)
         if best is None or key < best[0]:
             best = (key, (entity.start, entity.end))
     return best[1] if best else None
@@ -176,7 +180,7 @@ def question_terms(question: str, terms: list[str], retriever: Retriever) -> Que
         if any(c.isdigit() for c in token) or (n > 0 and token[:1].isupper()):
             salient.update(retriever.analyzer.stem(w) for w in retriever.analyzer.words(token)
                            if w not in STOPWORDS)
-    weights = tuple(retriever.idf(t) for t in terms)
+    weights = tuple(retriever.sentence_idf(t) for t in terms)
     total = sum(weights) or 1.0
     unknown = sum(w for t, w in zip(terms, weights) if not retriever.known(t)) / total
     return QuestionTerms(tuple(terms), weights, frozenset(salient & set(terms)),

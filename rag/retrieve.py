@@ -16,13 +16,16 @@ from rapidfuzz import fuzz, process
 
 from rag.chunk import Chunk, Sentence
 from rag.config import Settings
-from rag.embed import Encoder
+from rag.embed import OnnxEncoder, TorchEncoder
 from rag.index import Index
 from rag.store import query_sparse
 from rag.terms import STOPWORDS, Analyzer
 
 _CAPITALIZED_RUN = re.compile(
     r"\b[A-Z][\w’'-]*(?: +(?:(?:of|and|for|on|the|de) +)*[A-Z][\w’'-]*)+")
+# rapidfuzz ratio (0-100) an article word needs to replace a question word the corpus lacks:
+# 80 takes "rubioo" -> "rubio" and "qualcom" -> "qualcomm" but leaves "peru" (no near word).
+SPELLING_CUTOFF = 80
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,9 @@ class ScoredSentence:
 
 
 class Retriever:
-    """Owns the BM25 tables built from an Index; the Encoder embeds questions."""
+    """Owns the BM25 tables built from an Index; the encoder embeds questions."""
 
-    def __init__(self, index: Index, encoder: Encoder, settings: Settings):
+    def __init__(self, index: Index, encoder: TorchEncoder | OnnxEncoder, settings: Settings):
         self.index = index
         self.encoder = encoder
         self.settings = settings
@@ -129,10 +132,10 @@ class Retriever:
 
     def known(self, term: str) -> bool:
         """Whether any sentence of the corpus holds the term."""
-        return term in self._idf
+        return term in self._sentence_idf
 
     @cached_property
-    def _idf(self) -> dict[str, float]:
+    def _sentence_idf(self) -> dict[str, float]:
         """Inverse sentence frequency of each term in the corpus."""
         n = len(self._sentence_terms)
         df: dict[str, int] = {}
@@ -178,10 +181,10 @@ class Retriever:
 
     def warm_up(self) -> None:
         """Build the lazy tables now, so that the first question is as fast as the rest."""
-        _ = (self._idf, self._vocabulary, self._chunk_sentences,
+        _ = (self._sentence_idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
-             self._context_vectors, self._document_terms, self._max_idf, self.entity_kinds,
-             self._sentence_starts)
+             self._context_vectors, self._document_terms, self._max_sentence_idf,
+             self.entity_kinds, self._sentence_starts)
         self.encoder.encode(["warm up"])
 
     def question_terms(self, question: str) -> list[str]:
@@ -191,26 +194,28 @@ class Retriever:
             if word in STOPWORDS:
                 continue
             term = self.analyzer.stem(word)
-            if term not in self._idf and word in self._acronyms:
+            if term not in self._sentence_idf and word in self._acronyms:
                 terms.extend(self._acronyms[word])
                 continue
-            if term not in self._idf and len(word) > 2 and not word.isdigit():
+            if term not in self._sentence_idf and len(word) > 2 and not word.isdigit():
                 close = process.extractOne(word, self._vocabulary.keys(), scorer=fuzz.ratio,
-                                           score_cutoff=80)
+                                           score_cutoff=SPELLING_CUTOFF)
                 if close and self._vocabulary[close[0]] is None:
                     continue  # a misspelled stop word ("wat", "abuot")
                 term = self._vocabulary[close[0]] if close else term
             terms.append(term)
         return list(dict.fromkeys(terms))
 
-    def idf(self, term: str) -> float:
+    def sentence_idf(self, term: str) -> float:
+        """A term's weight: ln(1 + sentences / sentences holding it), over the corpus's
+        sentences (not its documents or chunks, as BM25's idf is)."""
         # A term the corpus never uses weighs as much as the rarest one: asking for it is
         # asking for something the article may not have.
-        return self._idf.get(term, self._max_idf)
+        return self._sentence_idf.get(term, self._max_sentence_idf)
 
     @cached_property
-    def _max_idf(self) -> float:
-        return max(self._idf.values(), default=1.0)
+    def _max_sentence_idf(self) -> float:
+        return max(self._sentence_idf.values(), default=1.0)
 
     def search(self, question: str, doc: str | None = None, vector: np.ndarray | None = None,
                terms: list[str] | None = None) -> list[Hit]:
@@ -251,12 +256,12 @@ class Retriever:
         ids = sorted(chunk_score)
         cosines = self.index.sentence_vectors[ids] @ vector
         window, paragraph = (m[ids] @ vector for m in self._context_vectors)
-        weight = sum(self.idf(t) for t in terms) or 1.0
-        unknown = sum(self.idf(t) for t in terms if t not in self._idf) / weight
+        weight = sum(self.sentence_idf(t) for t in terms) or 1.0
+        unknown = sum(self.sentence_idf(t) for t in terms if t not in self._sentence_idf) / weight
         out = []
         for s, cosine, w, p in zip(ids, cosines, window, paragraph):
             present = self._sentence_terms[s]
-            lexical = sum(self.idf(t) for t in terms if t in present) / weight
+            lexical = sum(self.sentence_idf(t) for t in terms if t in present) / weight
             out.append(ScoredSentence(s, self.index.sentences[s], float(cosine), lexical,
                                       chunk_score[s], unknown, float(w), float(p)))
         return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.chunk import Chunk, Sentence
 from rag.config import Settings
-from rag.embed import Encoder, OnnxEncoder
+from rag.embed import OnnxEncoder, TorchEncoder
 from rag.index import Document, new_build_name, write_build
 from rag.store import DocumentRows, bm25_sparse, open_store
 from rag.terms import Analyzer
@@ -28,8 +28,8 @@ def positions_by_doc(items) -> dict[str, list[int]]:
     return out
 
 
-def fill_vectors(encoder: Encoder | OnnxEncoder, documents: dict, items: list, reused: list,
-                 show_bar: bool) -> tuple[np.ndarray, int]:
+def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: list,
+                 reused: list, show_bar: bool) -> tuple[np.ndarray, int]:
     """Stack per-document vectors, embedding the documents that have none yet."""
     by_doc = positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None

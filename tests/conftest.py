@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag import Chatbot, Settings
-from rag.embed import Encoder
+from rag.embed import TorchEncoder
 from rag.build import build_index
 
 DATA = Path(__file__).parent / "data"
@@ -22,7 +22,7 @@ BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 @pytest.fixture(scope="session")
 def encoder():
     """The real model, loaded once per test session."""
-    return Encoder()
+    return TorchEncoder()
 
 
 @pytest.fixture(scope="session")

@@ -67,3 +67,13 @@ def test_to_dict_is_the_json_shape():
     data = answer.to_dict()
     assert data["quotes"][0]["answer_span"] == (3, 9) and data["confidence"] == 0.9
     assert ABSTAIN_TEXT == "The article doesn't say."
+
+
+def test_as_text_is_what_rag_ask_prints():
+    found = Answer("Did it rain?", "It rained.", False, (quote(),), 0.9)
+    assert found.as_text().splitlines() == [
+        "It rained.", "", "[1] It rained.", "    — Storm Report, paragraph 2 (chars 10–20)"]
+    declined = Answer("Did it snow?", "", True, (quote(),), 0.1, interpreted_as="Did it snow?")
+    assert declined.as_text().splitlines()[:4] == [
+        "(Interpreted as: Did it snow?)", ABSTAIN_TEXT, "", "Closest passages:"]
+    assert Answer("Why?", "", True, ()).as_text() == ABSTAIN_TEXT

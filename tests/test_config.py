@@ -51,3 +51,17 @@ def test_impossible_values_raise_config_error(fields, message):
 def test_article_kinds_are_named_once():
     assert ARTICLE_SUFFIXES == (".txt", ".md", ".html", ".htm")
     assert all(suffix in ARTICLE_KINDS for suffix in (".txt", ".md", ".html"))
+
+
+def test_default_folders_come_from_the_environment_the_project_or_the_data_home(
+        tmp_path, monkeypatch):
+    from rag.config import default_folder
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("RAG_CORPUS", raising=False)
+    assert default_folder("corpus") == str(tmp_path / "data" / "rag" / "corpus")
+    (tmp_path / "corpus").mkdir()
+    assert (default_folder("corpus"), default_folder("index")) == ("corpus", "index")
+    monkeypatch.setenv("RAG_INDEX", "/srv/index")
+    assert default_folder("index") == "/srv/index"

@@ -4,9 +4,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag import RagError
 from rag.cli import main
-from rag.eval import evaluate, load_questions, load_squad, normalize, p95, token_f1
+from rag.eval import evaluate, load_questions, normalize, p95, token_f1
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -45,30 +44,8 @@ def test_evaluate_scores_and_grounds(bot):
     assert report.grounded == 1.0
     assert report.hit_at_3 >= 0.8
     assert len(outcomes) == 20 and all(o.ms > 0 for o in outcomes)
-
-
-def test_squad_file_is_read():
-    title, text, questions = load_squad(DATA / "squad_sample.json")
-    assert title == "Lighthouse Restoration"
-    assert text.startswith("Lighthouse Restoration\n\nThe Gray Point lighthouse")
-    assert [q.answerable for q in questions] == [True, True, False, True, True, False]
-    with pytest.raises(RagError, match="No article titled"):
-        load_squad(DATA / "squad_sample.json", "Missing")
-
-
-@pytest.mark.slow
-def test_eval_squad_from_the_cli(tmp_path):
-    result = CliRunner().invoke(main, ["eval", "--squad", str(DATA / "squad_sample.json"),
-                                       "--json", "--report", str(tmp_path / "report")])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
-    assert report["n"] == 6 and report["grounded"] == 1.0
-    assert report["hit_at_3"] >= 0.75
-    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
-    assert "- model: all-MiniLM-L6-v2" in text and "- when: " in text
-    assert "false abstention — answerable questions it declined (lower is better)" in text
-    assert (tmp_path / "report" / "metrics.png").stat().st_size > 1000
-    assert (tmp_path / "report" / "confidence.png").stat().st_size > 1000
+    assert report.below(hit_at_3=0.0, answer_accuracy=None) == []
+    assert report.below(hit_at_3=1.01, abstention_recall=1.01) == ["hit@3", "abstention recall"]
 
 
 @pytest.mark.slow
@@ -109,14 +86,3 @@ def test_eval_shows_progress_on_stderr_and_quiet_silences_it(bot, tmp_path):
     same = [{k: v for k, v in json.loads(r.stdout).items() if k not in timings}
             for r in (loud, quiet)]
     assert same[0] == same[1]  # the same scores, quiet or not
-
-
-def test_eval_squad_scores_each_article_and_skips_one_without_questions():
-    loud = CliRunner().invoke(main, ["eval", "--squad", str(DATA / "squad_sample.json")])
-    assert loud.exit_code == 0, loud.output
-    rows = loud.stdout.splitlines()
-    assert rows[0].startswith("| article | questions |") and len(rows) == 4
-    assert rows[2].startswith("| Lighthouse_Restoration | 6 |") and "**pooled** | 6" in rows[3]
-    assert "Articles:" in loud.stderr and "2/2" in loud.stderr
-    quiet = CliRunner().invoke(main, ["-q", "eval", "--squad", str(DATA / "squad_sample.json")])
-    assert quiet.exit_code == 0 and quiet.stderr == ""

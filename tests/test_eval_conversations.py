@@ -20,7 +20,7 @@ def test_a_follow_up_is_right_in_its_conversation_and_not_alone(bot, tmp_path):
     assert (report.conversations, report.follow_ups) == (1, 1)
     assert report.follow_ups_right == 1.0 and report.follow_ups_right_alone == 0.0
     assert report.standalone_turns == 1 and report.standalone_right == 1.0
-    assert report.summary().splitlines()[0] == "1 conversations, 1 follow-up turns"
+    assert report.as_text().splitlines()[0] == "1 conversations, 1 follow-up turns"
 
 
 def test_the_cli_shows_progress_on_stderr_only(bot, tmp_path):

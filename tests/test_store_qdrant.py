@@ -89,3 +89,23 @@ def test_the_default_install_needs_neither_qdrant_nor_ray(tmp_path, monkeypatch)
 
     with pytest.raises(ConfigError, match=r'needs Ray: pip install -e "\.\[ray\]"'):
         RayEncoder("all-MiniLM-L6-v2", "onnx")
+
+
+def test_each_build_is_a_pair_of_collections_behind_two_aliases(fresh_corpus, encoder):
+    pytest.importorskip("qdrant_client")
+    settings = dataclasses.replace(fresh_corpus, store="qdrant://:memory:?prefix=pairs")
+    names = []
+    for _ in range(3):
+        build_index(settings, force=True, encoder=encoder)
+        names.append(load_index(settings.index_dir, settings).path.name)
+    store = open_store(settings)
+    assert store.client is open_store(settings).client  # one embedded client per process
+    collections = {c.name for c in store.client.get_collections().collections}
+    live, before, oldest = (store.names(n) for n in reversed(names))
+    assert {*live.values(), *before.values()} <= collections  # the live build and the one before
+    assert not set(oldest.values()) & collections  # retired with its folder
+    aliases = {a.alias_name: a.collection_name for a in store.client.get_aliases().aliases
+               if a.alias_name.startswith("pairs-")}  # the client is shared with other tests
+    assert aliases == {"pairs-chunks": live["chunks"], "pairs-sentences": live["sentences"]}
+    chunks = store.client.count(live["chunks"]).count
+    assert chunks == read_manifest(settings.index_dir)["counts"]["chunks"]
