@@ -1,10 +1,13 @@
+"""The index on disk: a folder per build with its manifest and table, CURRENT naming the
+live one, every file checked on load, and only an index folder accepted as --index."""
+
 import json
 
 import pytest
 
-from rag import IndexCorrupt
+from rag import ConfigError, IndexCorrupt
 from rag.build import build_index, ensure_index
-from rag.index import load_index
+from rag.index import BUILD_NAME, check_index_folder, load_index, new_build_name, read_manifest
 from rag.store import POINTER
 
 
@@ -35,3 +38,28 @@ def test_manifest_is_valid_json_listing_file_hashes(bot):
     manifest = json.loads((bot.index.path / "manifest.json").read_text(encoding="utf-8"))
     store_files = {"chunks.faiss", "store.npz"} if bot.settings.store == "faiss" else set()
     assert set(manifest["files"]) == {"table.json"} | store_files
+
+
+def test_no_index_yet_is_none_and_a_bad_pointer_is_corrupt(tmp_path):
+    assert read_manifest(tmp_path) is None
+    (tmp_path / POINTER).write_text("../elsewhere\n", encoding="ascii")
+    with pytest.raises(IndexCorrupt, match="no readable manifest"):
+        read_manifest(tmp_path)
+    (tmp_path / POINTER).write_text(new_build_name() + "\n", encoding="ascii")
+    with pytest.raises(IndexCorrupt, match="rag build --force"):
+        load_index(tmp_path)
+
+
+def test_build_names_sort_by_time_and_match_the_pattern():
+    first, second = new_build_name(), new_build_name()
+    assert BUILD_NAME.fullmatch(first) and BUILD_NAME.fullmatch(second) and first != second
+
+
+def test_only_an_index_folder_is_accepted(tmp_path):
+    check_index_folder(tmp_path / "new")  # missing: it will be made
+    check_index_folder(tmp_path)  # empty
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"holds other files \(notes.txt\)"):
+        check_index_folder(tmp_path)
+    with pytest.raises(ConfigError, match="is a file"):
+        check_index_folder(tmp_path / "notes.txt")
