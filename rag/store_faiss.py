@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import StoreSpec
+from rag.config import Settings, StoreSpec
 from rag.errors import ArgumentError, IndexCorrupt
 from rag.store import DocumentRows, Ranking, Sparse, bm25_idf, write_pointer
 
@@ -69,7 +69,8 @@ class FaissStore:
 class FaissBuild:
     """Rows are kept per document while a build writes; seal() turns them into the index."""
 
-    def __init__(self, dim: int, ivf_from_chunks: int = 50_000, ivf_nprobe: int = 16):
+    def __init__(self, dim: int, ivf_from_chunks: int = Settings.ivf_from_chunks,
+                 ivf_nprobe: int = Settings.ivf_nprobe):  # one place for the defaults
         self.dim = dim
         self.ivf = (ivf_from_chunks, ivf_nprobe)
         self._rows: dict[str, DocumentRows] | None = {}
