@@ -227,7 +227,7 @@ def report_of(outcomes: list[Outcome]) -> Report:
         n=len(outcomes), answerable=len(answerable), unanswerable=len(unanswerable),
         hit_at_1=share(answerable, lambda o: o.rank is not None and o.rank <= 1),
         hit_at_3=share(answerable, lambda o: o.rank is not None and o.rank <= 3),
-        hit_at_5=share(answerable, lambda o: o.rank is not None and o.rank <= QUOTES_SCORED),
+        hit_at_5=share(answerable, lambda o: o.rank is not None and o.rank <= 5),
         mrr=round(sum(1 / o.rank for o in answerable if o.rank) / len(answerable), 4)
         if answerable else 0.0,
         answer_accuracy=share(answerable, lambda o: o.correct),
