@@ -95,7 +95,8 @@ class Answer:
         return "\n".join(lines)
 
 
-def compose(question: str, ranking: Ranking, titles: dict[str, str], max_quotes: int) -> Answer:
+def answer_from(question: str, ranking: Ranking, titles: dict[str, str],
+                max_quotes: int) -> Answer:
     """The answer sentence and quotes from a ranking (the first quote with its short-answer
     span), or an abstention with the closest passages."""
     if not ranking.ranked:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import Chunk, Sentence, TextSplitter, chunk_sentences, split_document
+from rag.chunk import Chunk, Sentence, SentenceParser, chunk_sentences, split_document
 from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
 from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, clean_files, ensure_folder,
@@ -112,7 +112,7 @@ def build_lock(settings: Settings):
 def build_index(settings: Settings, force: bool = False,
                 encoder: TorchEncoder | OnnxEncoder | None = None,
                 progress: Callable[[str], None] | None = None,
-                splitter: TextSplitter | None = None) -> BuildReport:
+                splitter: SentenceParser | None = None) -> BuildReport:
     """Build the index when the corpus or settings changed; force=True rebuilds everything.
 
     Unless forced, documents whose raw bytes are unchanged keep their vectors. A document
@@ -143,7 +143,7 @@ def build_index(settings: Settings, force: bool = False,
         try:
             encoder = encoder or make_encoder(settings.model, settings.build_encoder,
                                               for_builds=True)
-            return _build(settings, manifest, previous, encoder, splitter or TextSplitter(),
+            return _build(settings, manifest, previous, encoder, splitter or SentenceParser(),
                           str(reason), say, progress is not None, started)
         except OSError as e:
             where = e.filename or settings.index_dir
@@ -184,7 +184,7 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
 
 
 def _build(settings: Settings, manifest: dict | None, previous: Index | None,
-           encoder: TorchEncoder | OnnxEncoder, splitter: TextSplitter, reason: str,
+           encoder: TorchEncoder | OnnxEncoder, splitter: SentenceParser, reason: str,
            say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
     documents: dict[str, Document] = {}
     cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
@@ -284,7 +284,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
                        tuple(f"{k}: {v['reason']}" for k, v in skipped.items()))
 
 
-def _process(raw: RawDoc, splitter: TextSplitter, settings: Settings
+def _process(raw: RawDoc, splitter: SentenceParser, settings: Settings
              ) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
     """Clean, split and chunk one document."""
     cleaned = clean_doc(raw)
@@ -307,7 +307,7 @@ def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]
 
 
 def ensure_index(settings: Settings, encoder: TorchEncoder | OnnxEncoder | None = None,
-                 splitter: TextSplitter | None = None,
+                 splitter: SentenceParser | None = None,
                  progress: Callable[[str], None] | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.
 

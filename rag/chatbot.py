@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.answer import Answer, compose
+from rag.answer import Answer, answer_from
 from rag.config import Settings
 from rag.conversation import Referent, Turn, asked_for, question_names, standalone
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
@@ -217,7 +217,7 @@ class Chatbot(Library):
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
         ranking = self.ranker.rank(query, terms, candidates, retriever,
                                    self.settings.min_confidence, self.settings.ranking)
-        answer = compose(query, ranking, titles, k)
+        answer = answer_from(query, ranking, titles, k)
         return dataclasses.replace(answer, question=question)
 
     def check_question(self, question: object) -> str:

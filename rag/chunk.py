@@ -49,7 +49,7 @@ class Chunk:
     tokens: int
 
 
-class TextSplitter:
+class SentenceParser:
     """Owns the spaCy pipeline and the tiktoken encoding, both loaded on first use."""
 
     @property
@@ -141,7 +141,7 @@ def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int,
     return merged
 
 
-def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: TextSplitter
+def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: SentenceParser
                    ) -> list[Sentence]:
     """All quotable sentences of a cleaned document: the title and body paragraphs."""
     body = [b for b in blocks if b.kind in (TITLE, PARAGRAPH)]
@@ -168,7 +168,7 @@ def _sections(text: str, blocks: tuple[Block, ...]) -> dict[int, str]:
     return out
 
 
-def chunk_sentences(text: str, sentences: list[Sentence], splitter: TextSplitter,
+def chunk_sentences(text: str, sentences: list[Sentence], splitter: SentenceParser,
                     chunk_tokens: int, chunk_overlap: int) -> list[Chunk]:
     """Group sentences into chunks of at most chunk_tokens, never across a section."""
     chunks: list[Chunk] = []
@@ -197,7 +197,7 @@ def chunk_sentences(text: str, sentences: list[Sentence], splitter: TextSplitter
     return chunks
 
 
-def _token_units(text: str, sentences: list[Sentence], splitter: TextSplitter, limit: int
+def _token_units(text: str, sentences: list[Sentence], splitter: SentenceParser, limit: int
                  ) -> list[tuple[Sentence, int, int, int]]:
     """(sentence, start, end, tokens); a sentence over the limit is cut at word breaks."""
     units = []

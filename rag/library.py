@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunk import TextSplitter
+from rag.chunk import SentenceParser
 from rag.clean import Cleaned
 from rag.config import Settings
 from rag.corpus import ADDED, SKIPPED, Added, add_files, clean_doc, read_raw
@@ -80,7 +80,7 @@ class Library:
         # Loads only if a build runs (an upload, a changed corpus), then stays loaded.
         self._build_encoder = encoder or make_encoder(settings.model, settings.build_encoder,
                                                       for_builds=True)
-        self._splitter = TextSplitter()  # loads only if a build runs, then stays loaded
+        self._splitter = SentenceParser()  # loads only if a build runs, then stays loaded
 
     def _index_changed(self) -> None:
         """Called once this object has rebuilt the index (Chatbot then loads it)."""

@@ -1,9 +1,9 @@
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from rag.chunk import TextSplitter, chunk_sentences, split_document
+from rag.chunk import SentenceParser, chunk_sentences, split_document
 from rag.clean import clean_text
 
-SPLITTER = TextSplitter()
+SPLITTER = SentenceParser()
 
 
 def test_chunks_are_exact_slices_within_budget(bot, cleaned):

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 from rag import ArgumentError, Chatbot, ConfigError, RagError
-from rag.chunk import TextSplitter
+from rag.chunk import SentenceParser
 from rag.cli import main
 from rag.corpus import ADDED, DUPLICATE, SKIPPED, add_files
 from rag.build import build_index, remove_document
@@ -190,7 +190,7 @@ def test_add_reports_each_file_and_adds_the_rest(tmp_path):
 
 def test_a_long_paragraph_is_parsed_in_bounded_pieces():
     text = " ".join(f"Sentence {n} says the harbor opened in May." for n in range(800))
-    sentences, = TextSplitter().split_sentences(text, max_piece_chars=2_000)
+    sentences, = SentenceParser().split_sentences(text, max_piece_chars=2_000)
     assert len(sentences) == 800
     for a, b, _ in sentences:
         assert text[a:b].startswith("Sentence ") and text[a:b].endswith("May.")
