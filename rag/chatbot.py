@@ -24,6 +24,7 @@ from rag.build import ensure_index
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
 from rag.rank import Ranker
+from rag.store import read_pointer
 from rag.retrieve import Retriever
 
 __all__ = ["Chatbot", "Conversation", "Article", "SkippedFile", "FileAdded", "BuildReport"]
@@ -101,7 +102,15 @@ class Chatbot(Library):
         return self.index.documents
 
     def _index_changed(self) -> None:
-        if self._state is not None:  # a loaded bot answers from the new index at once
+        """A loaded bot answers from the live index at once; one that is live already (a
+        build that found nothing to do) is not loaded again."""
+        if self._state is None:
+            return
+        try:
+            live = read_pointer(self.settings.index_dir)
+        except OSError:
+            live = None
+        if live != self._state[0].path.name:
             self._use(load_index(self.settings.index_dir))
 
     def reload(self, progress: Callable[[str], None] | None = None) -> None:
@@ -117,15 +126,18 @@ class Chatbot(Library):
     def example_questions(self, limit: int = 4) -> list[str]:
         """Questions that the loaded articles answer, from the names their own sentences
         mention most (a person, an organization), then one they do not answer."""
+        names: dict[tuple[str, str], list[str]] = {}  # (doc, label) -> names in its body
+        for s in self.index.sentences:
+            for e in s.entities if s.paragraph else ():
+                names.setdefault((s.doc, e.label), []).append(s.text[e.start - s.start:
+                                                                      e.end - s.start])
         examples = []
-        for document in self.documents.values():
-            body = [s for s in self.index.sentences if s.doc == document.doc and s.paragraph]
+        for doc in self.documents:
             for label, template in (("PERSON", "Who is {}?"),
                                     ("ORG", "What does the article say about {}?")):
-                names = [s.text[e.start - s.start:e.end - s.start] for s in body
-                         for e in s.entities if e.label == label]
-                if names:
-                    examples.append(template.format(max(set(names), key=names.count)))
+                found = names.get((doc, label))
+                if found:
+                    examples.append(template.format(max(set(found), key=found.count)))
         return examples[:limit] + ["What is the capital of Peru?"]
 
     def warm_up(self) -> None:

@@ -61,7 +61,7 @@ class Retriever:
 
     @cached_property
     def _sentence_terms(self) -> list[set[str]]:
-        return [set(self.analyzer.terms(s.text)) for s in self.index.sentences]
+        return [set(sequence) for sequence in self._sentence_sequences]
 
     @cached_property
     def _sentence_sequences(self) -> list[tuple[str, ...]]:
