@@ -7,7 +7,7 @@ from rag.config import offline_environment
 offline_environment()  # before any library that would phone home or write to HOME is imported
 
 from rag.answer import Answer, Quote
-from rag.chatbot import Chatbot
+from rag.chatbot import BuildStep, Chatbot
 from rag.chunk import Chunk, Sentence
 from rag.config import Settings
 from rag.errors import (ArgumentError, ConfigError, CorpusError, IndexBusy, IndexCorrupt,
@@ -19,6 +19,7 @@ try:
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["Chatbot", "Settings", "Answer", "Quote", "Hit", "Chunk", "Sentence", "RagError",
+__all__ = ["Chatbot", "Settings", "Answer", "Quote", "Hit", "Chunk", "Sentence", "BuildStep",
+           "RagError",
            "CorpusError", "IndexMissing", "IndexStale", "IndexCorrupt", "IndexBusy",
            "IndexWriteError", "ConfigError", "ArgumentError", "QuestionError"]

@@ -28,7 +28,7 @@ from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, IndexStale,
                         IndexWriteError, RagError)
 from rag.index import FORMAT_VERSION, Document, Index, check_index_folder, load_index, read_manifest
-from rag.vectors import fill_vectors, positions_by_doc, store_and_switch
+from rag.vectors import fill_vectors, pool_chunk_vectors, positions_by_doc, store_and_switch
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,30 @@ class Unbuilt(enum.Enum):
 
 
 @dataclass(frozen=True)
+class BuildStep:
+    """What a build is doing, for progress displays: `str(step)` is a line for a log or a
+    terminal (empty for steps that only move a bar); `done` of `total` counts documents
+    (cleaning, parsing) or texts (embedding), 0 of 0 when there is nothing to count."""
+    stage: str  # "checking", "cleaning", "parsing", "embedding", "writing", "done", "skipped"
+    message: str = ""
+    done: int = 0
+    total: int = 0
+
+    def __str__(self) -> str:
+        return self.message
+
+
+Progress = Callable[[BuildStep], None]
+
+
+@dataclass(frozen=True)
 class BuildReport:
     built: bool
     reason: str
     documents: int
     chunks: int
     sentences: int
-    embedded_chunks: int  # chunks embedded by this build (reused ones are not)
+    embedded_chunks: int  # chunks given new vectors by this build (reused ones are not)
     skipped: tuple[str, ...] = ()  # files left out, with why
 
 
@@ -111,7 +128,7 @@ def build_lock(settings: Settings):
 
 def build_index(settings: Settings, force: bool = False,
                 encoder: TorchEncoder | OnnxEncoder | None = None,
-                progress: Callable[[str], None] | None = None,
+                progress: Progress | None = None,
                 splitter: SentenceParser | None = None) -> BuildReport:
     """Build the index when the corpus or settings changed; force=True rebuilds everything.
 
@@ -126,7 +143,7 @@ def build_index(settings: Settings, force: bool = False,
         IndexWriteError: the index or the cleaned text cannot be written (read-only, disk full).
     """
     started = time.perf_counter()
-    say = progress or (lambda message: log.info("%s", message))
+    say = progress or _log_step
     with build_lock(settings):
         try:
             manifest = read_manifest(settings.index_dir)
@@ -139,12 +156,12 @@ def build_index(settings: Settings, force: bool = False,
             return BuildReport(False, "up to date", counts["documents"], counts["chunks"],
                                counts["sentences"], 0)
         previous = None if force else _reusable(settings, manifest)
-        say(f"Building index: {reason}")
+        say(BuildStep("checking", f"Building index: {reason}"))
         try:
             encoder = encoder or make_encoder(settings.model, settings.build_encoder,
                                               for_builds=True)
             return _build(settings, manifest, previous, encoder, splitter or SentenceParser(),
-                          str(reason), say, progress is not None, started)
+                          str(reason), say, started)
         except OSError as e:
             where = e.filename or settings.index_dir
             raise IndexWriteError(f"Cannot write {where}: {e.strerror or e}. The last good index "
@@ -185,7 +202,7 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
 
 def _build(settings: Settings, manifest: dict | None, previous: Index | None,
            encoder: TorchEncoder | OnnxEncoder, splitter: SentenceParser, reason: str,
-           say: Callable[[str], None], show_bar: bool, started: float) -> BuildReport:
+           say: Progress, started: float) -> BuildReport:
     documents: dict[str, Document] = {}
     cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
     chunks: list[Chunk] = []
@@ -199,7 +216,8 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     old_sentences = positions_by_doc(previous.sentences) if previous else {}
     paths, ids = raw_files(settings, manifest)
     processed = 0  # documents cleaned and parsed (the others reuse their vectors)
-    for path in _in_build_order(paths, manifest):
+    ordered = _in_build_order(paths, manifest)
+    for number, path in enumerate(ordered):
         doc = ids[path.name]
         try:
             raw = read_raw(path, settings.max_file_bytes, doc)
@@ -215,11 +233,10 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
             vectors = (previous.store.chunk_vectors(chunk_ids),
                        previous.sentence_vectors[sentence_ids])
         else:
-            if not processed and not splitter.loaded:
-                say("  loading the sentence parser ...")
             processed += 1
             try:
-                cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings)
+                cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings, say,
+                                                              number, len(ordered))
             except CorpusError as e:
                 skipped[path.name] = _skip(path, settings, str(e), say)
                 continue
@@ -243,17 +260,21 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
         sentences.extend(doc_sentences)
         chunk_vectors.append(vectors[0])
         sentence_vectors.append(vectors[1])
-        say(f"  {doc}: {len(doc_chunks)} chunks, {len(doc_sentences)} sentences"
-            + (" (unchanged)" if vectors[0] is not None else ""))
+        say(BuildStep("parsing", f"  {doc}: {len(doc_chunks)} chunks, {len(doc_sentences)} "
+                      "sentences" + (" (unchanged)" if vectors[0] is not None else ""),
+                      number + 1, len(ordered)))
     if not documents:
         raise CorpusError(f"No article in {settings.raw_dir} has text to index: "
                           + "; ".join(entry["reason"] for entry in skipped.values()))
     fresh = [doc for doc, vectors in zip(documents, chunk_vectors) if vectors is None]
     if fresh:
-        say(f"  embedding {sum(c.doc in fresh for c in chunks)} chunks and "
-            f"{sum(s.doc in fresh for s in sentences)} sentences of {len(fresh)} articles ...")
-    chunk_matrix, embedded = fill_vectors(encoder, documents, chunks, chunk_vectors, show_bar)
-    sentence_matrix, _ = fill_vectors(encoder, documents, sentences, sentence_vectors, show_bar)
+        say(BuildStep("embedding", f"  embedding {sum(s.doc in fresh for s in sentences)} "
+                      f"sentences of {len(fresh)} articles ..."))
+    sentence_matrix, _ = fill_vectors(
+        encoder, documents, sentences, sentence_vectors,
+        lambda done, total: say(BuildStep("embedding", "", done, total)))
+    chunk_matrix, embedded = pool_chunk_vectors(documents, chunks, sentences, sentence_matrix,
+                                                chunk_vectors)
     for doc, document in documents.items():  # the text every quote's offsets point into
         if doc in cleaned_texts:
             write_clean(settings.clean_dir, doc, cleaned_texts[doc])
@@ -274,28 +295,39 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
                       for d in documents.values()},
         "skipped": skipped,
     }
-    say(f"  writing {len(chunks)} chunks and {len(sentences)} sentences to {settings.store} ...")
+    say(BuildStep("writing", f"  writing {len(chunks)} chunks and {len(sentences)} sentences "
+                  f"to {settings.store} ..."))
     store_and_switch(settings, manifest, documents, chunks, sentences, chunk_matrix,
                      sentence_matrix, started)
     _remove_stale_clean_files(settings, documents)
-    say(f"Index written: {len(documents)} documents, {len(chunks)} chunks "
-        f"({embedded} embedded), {len(sentences)} sentences in {manifest['build_seconds']:.1f} s")
+    say(BuildStep("done", f"Index written: {len(documents)} documents, {len(chunks)} chunks "
+                  f"({embedded} new), {len(sentences)} sentences in "
+                  f"{manifest['build_seconds']:.1f} s"))
     return BuildReport(True, reason, len(documents), len(chunks), len(sentences), embedded,
                        tuple(f"{k}: {v['reason']}" for k, v in skipped.items()))
 
 
-def _process(raw: RawDoc, splitter: SentenceParser, settings: Settings
-             ) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
-    """Clean, split and chunk one document."""
+def _process(raw: RawDoc, splitter: SentenceParser, settings: Settings, say: Progress,
+             number: int, documents: int) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
+    """Clean, split and chunk one document (the `number`th of `documents`)."""
+    say(BuildStep("cleaning", "", number, documents))
     cleaned = clean_doc(raw)
+    if not splitter.loaded:
+        say(BuildStep("parsing", "  loading the sentence parser ...", number, documents))
+    say(BuildStep("parsing", "", number, documents))
     sentences = split_document(raw.doc, cleaned.text, cleaned.blocks, splitter)
     chunks = chunk_sentences(cleaned.text, sentences, splitter, settings.chunk_tokens,
                              settings.chunk_overlap)
     return cleaned, sentences, chunks
 
 
-def _skip(path: Path, settings: Settings, reason: str, say: Callable[[str], None]) -> dict:
-    say(f"  skipped {path.name}: {reason}")
+def _log_step(step: BuildStep) -> None:
+    if step.message:
+        log.info("%s", step.message)
+
+
+def _skip(path: Path, settings: Settings, reason: str, say: Progress) -> dict:
+    say(BuildStep("skipped", f"  skipped {path.name}: {reason}"))
     return {"reason": reason, "fingerprint": fingerprint(path, settings.max_file_bytes)}
 
 
@@ -308,7 +340,7 @@ def _remove_stale_clean_files(settings: Settings, documents: dict[str, Document]
 
 def ensure_index(settings: Settings, encoder: TorchEncoder | OnnxEncoder | None = None,
                  splitter: SentenceParser | None = None,
-                 progress: Callable[[str], None] | None = None) -> Index:
+                 progress: Progress | None = None) -> Index:
     """Load the index, building or rebuilding it first when missing, stale or broken.
 
     When the rebuild cannot happen (another build holds the lock past the timeout, the
@@ -362,7 +394,7 @@ def _last_good(settings: Settings) -> Index | None:
 
 
 def remove_document(settings: Settings, doc: str,
-                    progress: Callable[[str], None] | None = None) -> Path:
+                    progress: Progress | None = None) -> Path:
     """Delete the one raw file of article `doc` (its id in the index), then rebuild.
 
     Returns the removed file. Holds the build lock while it decides, so two removals or a

@@ -12,7 +12,6 @@ import dataclasses
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer import Answer, answer_from
@@ -20,7 +19,7 @@ from rag.config import Settings
 from rag.conversation import Referent, Turn, asked_for, question_names, standalone
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
-from rag.build import ensure_index
+from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
 from rag.rank import Ranker
@@ -113,7 +112,7 @@ class Chatbot(Library):
         if live != self._state[0].path.name:
             self._use(load_index(self.settings.index_dir))
 
-    def reload(self, progress: Callable[[str], None] | None = None) -> None:
+    def reload(self, progress: Progress | None = None) -> None:
         """Rebuild the index if the corpus changed (only new or changed articles are
         embedded), then answer from it. `progress` receives the build's steps.
 

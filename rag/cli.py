@@ -73,9 +73,30 @@ def _say(message: str) -> None:
         click.echo(message, err=True)
 
 
+class _StepsOnStderr:
+    """A build's steps on stderr: its lines as they come, and a bar while it embeds."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, step) -> None:
+        if step.stage == "embedding" and step.total:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=step.total, desc="  embedding", unit="text",
+                                file=sys.stderr, leave=False)
+            self.bar.update(step.done - self.bar.n)
+            if step.done >= step.total:
+                self.bar.close()
+                self.bar = None
+        elif step.message:
+            _say(step.message)
+
+
 def _progress():
-    """What build steps report progress to: _say, or nothing with --quiet."""
-    return None if click.get_current_context().find_root().obj.get("quiet") else _say
+    """What build steps report progress to: stderr, or nothing with --quiet."""
+    return None if click.get_current_context().find_root().obj.get("quiet") else _StepsOnStderr()
 
 
 def _load_bot(settings: Settings, load: bool = True, encoder=None):
@@ -144,7 +165,7 @@ def build(corpus: str | None, index: str | None, force: bool, engine: str,
                    f"{report.sentences} sentences. Use --force to rebuild.")
     else:
         click.echo(f"Index built: {report.documents} documents, {report.chunks} chunks, "
-                   f"{report.sentences} sentences ({report.embedded_chunks} chunks embedded).")
+                   f"{report.sentences} sentences ({report.embedded_chunks} chunks new or changed).")
     for skipped in report.skipped:
         _say(f"skipped {skipped}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -45,14 +46,22 @@ class TorchEncoder:
     def dimension(self) -> int:
         return int(self._model.get_sentence_embedding_dimension())
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        """Encode texts to an (n, dim) float32 matrix of unit vectors."""
+    def encode(self, texts: list[str], batch_size: int = 64,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Encode texts to an (n, dim) float32 matrix of unit vectors; `progress(done, total)`
+        is called as texts are encoded."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        step = len(texts) if progress is None else batch_size * 4
+        parts = []
+        for start in range(0, len(texts), step):
+            with self._lock:
+                parts.append(self._model.encode(texts[start:start + step], batch_size=batch_size,
+                                                normalize_embeddings=True, convert_to_numpy=True,
+                                                show_progress_bar=False))
+            if progress:
+                progress(min(start + step, len(texts)), len(texts))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length: longer inputs are truncated alike
@@ -97,17 +106,16 @@ class OnnxEncoder:
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         return tokenizer
 
-    def encode(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
-        """Encode texts to an (n, 384) float32 matrix of unit vectors."""
+    def encode(self, texts: list[str], batch_size: int = 16,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Encode texts to an (n, 384) float32 matrix of unit vectors; `progress(done, total)`
+        is called after each batch."""
         # Batches of texts of similar length: padding, which costs as much as text, stays small.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        starts = range(0, len(texts), batch_size)
-        if progress:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="Embedding", unit="batch")
         out = []
-        for i in starts:
+        for i in range(0, len(texts), batch_size):
+            if progress and i:
+                progress(i, len(texts))
             batch = self._tokenizer.encode_batch([texts[j] for j in order[i:i + batch_size]])
             ids = np.array([e.ids for e in batch], dtype=np.int64)
             mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
@@ -119,6 +127,8 @@ class OnnxEncoder:
             out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         if not out:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if progress:
+            progress(len(texts), len(texts))
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         vectors[order] = np.vstack(out)
         return vectors

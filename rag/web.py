@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from rag.answer import ABSTAIN_TEXT, Answer, Quote
-from rag.chatbot import Chatbot
+from rag.chatbot import BuildStep, Chatbot
 from rag.config import ARTICLE_SUFFIXES, SERVE_HOST, SERVE_PORT
 from rag.errors import RagError
 
@@ -129,16 +129,21 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int, int]], 
     return "".join(pieces)
 
 
-_STAGES = (("loading the sentence parser", 0.15, "parsing"), ("embedding", 0.5, "embedding"),
-           ("Index written", 1.0, "done"))
+# Where each stage of a build starts and ends on the upload's progress bar.
+_STAGES = {"checking": (0.0, 0.05), "cleaning": (0.05, 0.1), "parsing": (0.1, 0.4),
+           "embedding": (0.4, 0.9), "writing": (0.9, 0.95), "done": (1.0, 1.0)}
 
 
-def _stage(message: str) -> tuple[float | None, str]:
-    """A build's progress message as (fraction done, stage) for gr.Progress."""
-    for marker, fraction, stage in _STAGES:
-        if marker in message:
-            return fraction, stage
-    return None, message.strip()
+def _stage(step: BuildStep) -> tuple[float | None, str]:
+    """A build's step as (fraction done, description) for gr.Progress."""
+    if step.stage not in _STAGES:
+        return None, step.stage
+    low, high = _STAGES[step.stage]
+    if not step.total:
+        return low, step.stage
+    share = step.done / step.total
+    counted = f" {step.done}/{step.total}" if step.stage == "embedding" else ""
+    return low + (high - low) * share, step.stage + counted
 
 
 MAX_TURNS = 50  # kept per visitor (and in the browser's storage)
@@ -224,15 +229,15 @@ def build_app(bot: Chatbot):
     # annotations it sees only the string, so the real class is set here.
     start.__annotations__["request"] = gr.Request
 
-    def upload(path, progress=gr.Progress(track_tqdm=True)):
+    def upload(path, progress=gr.Progress()):
         keep = (gr.update(),) * 4
         if not path:
             return *keep, ""
         copy = Path(path)
         try:
             try:
-                progress(0.05, desc="cleaning")
-                result, = bot.add([copy], progress=lambda message: progress(*_stage(message)),
+                progress(0.0, desc="checking")
+                result, = bot.add([copy], progress=lambda step: progress(*_stage(step)),
                                   keep_refused=False)
             finally:  # Gradio's copy of the upload is not kept
                 copy.unlink(missing_ok=True)

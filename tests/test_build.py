@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from rag import Chatbot, CorpusError, IndexMissing, IndexStale, Settings
-from rag.build import Unbuilt, build_index, ensure_index, stale_reason
+from rag.build import BuildStep, Unbuilt, build_index, ensure_index, stale_reason
 from rag.index import load_index, read_manifest
 from rag.store import POINTER
 
@@ -160,3 +160,22 @@ def test_an_up_to_date_index_reports_its_counts_without_building(fresh_corpus, e
     assert (again.documents, again.chunks, again.sentences) == (
         built.documents, built.chunks, built.sentences)
     assert not again.built and again.embedded_chunks == 0 and again.skipped == ()
+
+
+def test_a_build_reports_its_stages_in_order_with_counts(fresh_corpus, encoder):
+    (fresh_corpus.raw_dir / "note.txt").write_text(
+        "A Short Note\n\nThe harbor ferry will run every twenty minutes starting in June.\n",
+        encoding="utf-8")
+    steps: list[BuildStep] = []
+    build_index(fresh_corpus, encoder=encoder, progress=steps.append)
+    stages = [s.stage for s in steps]
+    order = ["checking", "cleaning", "parsing", "embedding", "writing", "done"]
+    assert [stage for stage in dict.fromkeys(stages)] == order
+    assert str(steps[0]).startswith("Building index") and str(steps[-1]).startswith("Index written")
+    parsed = [s for s in steps if s.stage == "parsing" and s.message.startswith("  ")
+              and "chunks" in s.message]
+    assert [(s.done, s.total) for s in parsed] == [(1, 2), (2, 2)]
+    embedding = [(s.done, s.total) for s in steps if s.stage == "embedding" and s.total]
+    sentences = read_manifest(fresh_corpus.index_dir)["counts"]["sentences"]
+    assert embedding and embedding[-1] == (sentences, sentences)
+    assert all(not s.message for s in steps if s.total and s.stage in ("cleaning", "embedding"))

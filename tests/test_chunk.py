@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from rag.chunk import SentenceParser, chunk_sentences, split_document
@@ -75,3 +79,12 @@ def test_offsets_hold_for_any_text(paragraphs):
         assert cleaned.text[s.start:s.end] == s.text and s.text.strip() == s.text
     for c in chunk_sentences(cleaned.text, sentences, SPLITTER, 32, 8):
         assert cleaned.text[c.start:c.end] == c.text
+
+
+def test_the_parser_loads_without_torch_which_stays_importable():
+    code = ("import sys; from rag.chunk import SentenceParser; "
+            "print(len(SentenceParser().split_sentences('Sen. Rubio spoke. He left.')[0]), "
+            "'torch' in sys.modules); import torch; print(torch.tensor([1]).sum().item())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parent.parent, check=True)
+    assert out.stdout.split() == ["2", "False", "1"]

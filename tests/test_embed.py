@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from rag.embed import OnnxEncoder
 
@@ -17,3 +18,15 @@ def test_onnx_query_vectors_match_sentence_transformers(encoder, bot):
 
 def test_empty_batch():
     assert OnnxEncoder().encode([]).shape == (0, 384)
+
+
+@pytest.mark.parametrize("kind", ["onnx", "torch"])
+def test_encoding_reports_progress_up_to_the_whole(kind, encoder):
+    texts = [f"Sentence number {i} of a long article about the harbor." for i in range(300)]
+    chosen = OnnxEncoder() if kind == "onnx" else encoder
+    seen = []
+    vectors = chosen.encode(texts, progress=lambda done, total: seen.append((done, total)))
+    assert vectors.shape == (300, 384)
+    assert len(seen) > 1 and seen[-1] == (300, 300)
+    assert all(total == 300 for _, total in seen)
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen})  # rising

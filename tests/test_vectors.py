@@ -9,7 +9,7 @@ import pytest
 
 from rag.index import load_index
 from rag.store import query_sparse
-from rag.vectors import fill_vectors, positions_by_doc, store_and_switch
+from rag.vectors import fill_vectors, pool_chunk_vectors, positions_by_doc, store_and_switch
 
 
 class Recording:
@@ -39,7 +39,7 @@ def test_reused_vectors_are_not_re_embedded(bot, encoder):
     reused = [bot.index.store.chunk_vectors(groups[kept]) if doc == kept else None
               for doc in documents]
     recording = Recording(encoder)
-    matrix, embedded = fill_vectors(recording, documents, chunks, reused, show_bar=False)
+    matrix, embedded = fill_vectors(recording, documents, chunks, reused)
     assert matrix.dtype == np.float32 and matrix.shape == (len(chunks), 384)
     assert embedded == sum(len(groups[doc]) for doc in fresh)
     assert [text for batch in recording.batches for text in batch] == [
@@ -53,7 +53,7 @@ def test_identical_texts_are_embedded_once(bot, encoder):
     first = bot.index.chunks[0]
     twin = dataclasses.replace(first, start=first.start + 1)  # same text, another place
     recording = Recording(encoder)
-    matrix, embedded = fill_vectors(recording, {first.doc: None}, [first, twin], [None], False)
+    matrix, embedded = fill_vectors(recording, {first.doc: None}, [first, twin], [None])
     assert recording.batches == [[first.text]] and embedded == 2
     assert np.array_equal(matrix[0], matrix[1])
 
@@ -98,3 +98,27 @@ def test_a_failure_while_writing_rows_leaves_no_build(bot, tmp_path):
         store_and_switch(settings, {}, index.documents, list(index.chunks), list(index.sentences),
                          too_few, index.sentence_vectors, time.perf_counter())
     assert list(settings.index_dir.iterdir()) == []
+
+
+def test_chunk_vectors_are_pooled_from_their_sentences(bot, encoder):
+    index = bot.index
+    documents, chunks, sentences = index.documents, list(index.chunks), list(index.sentences)
+    groups = positions_by_doc(chunks)
+    kept = list(documents)[0]
+    reused = [index.store.chunk_vectors(groups[kept]) if doc == kept else None
+              for doc in documents]
+    matrix, pooled = pool_chunk_vectors(documents, chunks, sentences, index.sentence_vectors,
+                                        reused)
+    assert matrix.shape == (len(chunks), 384) and pooled == len(chunks) - len(groups[kept])
+    assert np.array_equal(matrix[groups[kept]], reused[0])
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
+    chunk = chunks[groups[list(documents)[1]][0]]
+    inside = [i for i, s in enumerate(sentences)
+              if s.doc == chunk.doc and chunk.start <= s.start and s.end <= chunk.end]
+    assert inside  # a chunk is a run of whole sentences
+    weighted = sum(len(sentences[i].text) * index.sentence_vectors[i] for i in inside)
+    assert np.allclose(matrix[chunks.index(chunk)], weighted / np.linalg.norm(weighted), atol=1e-5)
+    # close to embedding the chunk itself, which the build no longer does
+    fresh = [i for i, c in enumerate(chunks) if c.doc != kept]
+    direct = encoder.encode([chunks[i].text for i in fresh])
+    assert (matrix[fresh] * direct).sum(axis=1).mean() > 0.85

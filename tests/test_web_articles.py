@@ -159,3 +159,16 @@ def test_an_open_page_lists_an_article_added_elsewhere(page, hostile_site, tmp_p
     page.wait_for_function(
         "document.querySelector('#loaded-note')?.innerText.includes('Lighthouse')",
         timeout=(rag.web.REFRESH_SECONDS + 15) * 1000)
+
+
+def test_upload_progress_follows_the_build_stages():
+    from rag import BuildStep
+    from rag.web import _stage
+
+    assert _stage(BuildStep("checking", "Building index: a.txt is new")) == (0.0, "checking")
+    low, _ = _stage(BuildStep("embedding", "", 0, 200))
+    middle, text = _stage(BuildStep("embedding", "", 100, 200))
+    high, _ = _stage(BuildStep("embedding", "", 200, 200))
+    assert low < middle < high and text == "embedding 100/200"
+    assert _stage(BuildStep("parsing", "", 1, 2))[0] < low < _stage(BuildStep("writing"))[0]
+    assert _stage(BuildStep("done", "Index written"))[0] == 1.0
