@@ -53,6 +53,10 @@ class Quote:
                  f"paragraph {self.paragraph}" if self.paragraph else "title")
         return tuple(p for p in parts if p)
 
+    def citation(self, number: int, with_title: bool = True) -> str:
+        """The quote as one plain-text source line: '[1] “text” — title, paragraph 3'."""
+        return f"[{number}] “{self.text}” — {', '.join(self.where(with_title))}"
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -92,6 +96,17 @@ class Answer:
         for number, quote in enumerate(self.quotes, 1):
             lines += [f"[{number}] {quote.text}",
                       f"    — {', '.join(quote.where())} (chars {quote.start}–{quote.end})"]
+        return "\n".join(lines)
+
+    def as_plain_text(self, with_title: bool = True) -> str:
+        """The answer as the web chat's Copy button copies it: the sentence (or the
+        abstention), then the sources as citation lines (Quote.citation); no markup."""
+        if self.abstained:
+            lines = [ABSTAIN_TEXT] + (["", "Closest passages (not an answer):"]
+                                      if self.quotes else [])
+        else:
+            lines = [self.answer] + (["", "Sources:"] if self.quotes else [])
+        lines += [quote.citation(number, with_title) for number, quote in enumerate(self.quotes, 1)]
         return "\n".join(lines)
 
 
