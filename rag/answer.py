@@ -69,7 +69,8 @@ class Answer:
             passages, not an answer.
         quotes: up to k distinct sentences, best first.
         confidence: 0..1, the abstention model's estimate that the best sentence answers;
-            below the fitted threshold the bot abstains.
+            below the fitted threshold the bot abstains (except for a follow-up that a rule
+            resolved to one sentence: an enumeration item, or who said the previous answer).
         interpreted_as: for a follow-up in a conversation, the standalone question that was
             answered; None when the question stood on its own.
     """

@@ -233,13 +233,13 @@ class Chatbot(Library):
             found += self._question_referents(question)
         return tuple(dict.fromkeys(found))
 
-    def _pointed_at(self, question: str, previous: Turn | None, doc: str | None,
-                    depends: bool) -> tuple[str, int, tuple[int, int] | None] | None:
+    def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
+                    ) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
         enumeration, or who said it): (standalone question, sentence position in the index,
-        short-answer offsets or None). None for any other question, and for one that names
-        its own subject (`depends` False)."""
-        if (not depends or previous is None or previous.anchor is None
+        short-answer offsets or None). `query` is the question made standalone; None for any
+        other question, and for one that names its own subject (query == question)."""
+        if (query == question or previous is None or previous.anchor is None
                 or doc not in (None, previous.anchor[0])):
             return None
         around = self.retriever.sentences_around(*previous.anchor, window=_ENUMERATION_WINDOW)
@@ -254,7 +254,7 @@ class Chatbot(Library):
             return None
         item = enumerated_item(question, sentences, at)
         if item is not None:
-            return standalone(question, previous, 0)[0], base + item, None
+            return query, base + item, None
         return None
 
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
@@ -311,7 +311,7 @@ class Conversation:
         question = bot.check_question(question)
         previous = self.turns[-1] if self.turns else None
         query, topic = standalone(question, previous, bot._content_terms(question))
-        pointed = bot._pointed_at(question, previous, doc, query != question)
+        pointed = bot._pointed_at(question, query, previous, doc)
         if pointed is None:
             answer = bot.ask(query, k=k, doc=doc)
         else:  # the sentence is known: the rest is ranked as usual, with it first
