@@ -53,6 +53,10 @@ class Quote:
                  f"paragraph {self.paragraph}" if self.paragraph else "title")
         return tuple(p for p in parts if p)
 
+    def citation(self, number: int, with_title: bool = True) -> str:
+        """The quote as one plain-text source line: '[1] “text” — title, paragraph 3'."""
+        return f"[{number}] “{self.text}” — {', '.join(self.where(with_title))}"
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -65,7 +69,8 @@ class Answer:
             passages, not an answer.
         quotes: up to k distinct sentences, best first.
         confidence: 0..1, the abstention model's estimate that the best sentence answers;
-            below the fitted threshold the bot abstains.
+            below the fitted threshold the bot abstains (except for a follow-up that a rule
+            resolved to one sentence: an enumeration item, or who said the previous answer).
         interpreted_as: for a follow-up in a conversation, the standalone question that was
             answered; None when the question stood on its own.
     """
@@ -92,6 +97,17 @@ class Answer:
         for number, quote in enumerate(self.quotes, 1):
             lines += [f"[{number}] {quote.text}",
                       f"    — {', '.join(quote.where())} (chars {quote.start}–{quote.end})"]
+        return "\n".join(lines)
+
+    def as_plain_text(self, with_title: bool = True) -> str:
+        """The answer as the web chat's Copy button copies it: the sentence (or the
+        abstention), then the sources as citation lines (Quote.citation); no markup."""
+        if self.abstained:
+            lines = [ABSTAIN_TEXT] + (["", "Closest passages (not an answer):"]
+                                      if self.quotes else [])
+        else:
+            lines = [self.answer] + (["", "Sources:"] if self.quotes else [])
+        lines += [quote.citation(number, with_title) for number, quote in enumerate(self.quotes, 1)]
         return "\n".join(lines)
 
 

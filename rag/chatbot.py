@@ -16,15 +16,16 @@ from pathlib import Path
 
 from rag.answer import Answer, answer_from
 from rag.config import Settings
-from rag.conversation import Referent, Turn, asked_for, question_names, standalone
+from rag.conversation import (Referent, Turn, asked_for, asks_who_said, enumerated_item,
+                              question_names, speaker, standalone, who_said)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
-from rag.rank import Ranker
+from rag.rank import Ranked, Ranker, Ranking
 from rag.store import read_pointer
-from rag.retrieve import Retriever
+from rag.retrieve import Retriever, ScoredSentence
 
 __all__ = ["Chatbot", "Conversation", "Article", "SkippedFile", "FileAdded", "BuildReport"]
 
@@ -156,23 +157,34 @@ class Chatbot(Library):
                 doc names no loaded article.
         """
         question = self.check_question(question)
+        if context is not None and not isinstance(context, str):
+            raise ArgumentError(f"context must be the previous question (text), got "
+                                f"{type(context).__name__}.")
+        if context:  # a conversation one turn deep
+            self._checked(k, doc)
+            previous = self.check_question(context)
+            turn = Turn(previous, previous, self._question_referents(previous))
+            return self.conversation((turn,)).ask(question, k=k, doc=doc)
+        return self._ask(question, k, doc)
+
+    def _checked(self, k: object, doc: str | None) -> tuple[int, Retriever]:
+        """k (the default when None) and the retriever to answer from; raises ArgumentError
+        for a bad k or an unknown doc."""
         k = self.settings.max_quotes if k is None else k
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ArgumentError(f"k must be a whole number of quotes, 1 or more; got {k!r}.")
         if doc is not None:
             article_id(doc)
-        if context is not None and not isinstance(context, str):
-            raise ArgumentError(f"context must be the previous question (text), got "
-                                f"{type(context).__name__}.")
         index, retriever = self._current()
         if doc is not None and doc not in index.documents:
             raise ArgumentError(f"No article {doc[:80]!r} is loaded; choose one of: "
                                 f"{', '.join(sorted(index.documents))}.")
-        if context:  # a conversation one turn deep
-            previous = self.check_question(context)
-            turn = Turn(previous, previous, self._question_referents(previous))
-            return self.conversation((turn,)).ask(question, k=k, doc=doc)
-        return self._answer(retriever, question, question, k, doc)
+        return k, retriever
+
+    def _ask(self, question: str, k: int | None, doc: str | None,
+             pinned: tuple[int, tuple[int, int] | None] | None = None) -> Answer:
+        k, retriever = self._checked(k, doc)
+        return self._answer(retriever, question, question, k, doc, pinned)
 
     def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
         """A conversation: questions asked one after another, where a follow-up ("why?",
@@ -185,7 +197,8 @@ class Chatbot(Library):
         try:
             turns = tuple(Turn(t["question"], t["interpreted_as"],
                                tuple(Referent(r["text"], r["label"], bool(r.get("named")))
-                                     for r in t["referents"]), t.get("topic", ""))
+                                     for r in t["referents"]), t.get("topic", ""),
+                               _anchor(t.get("anchor")))
                           for t in saved)
         except (TypeError, ValueError, KeyError, AttributeError):
             turns = ()
@@ -219,8 +232,33 @@ class Chatbot(Library):
             found += self._question_referents(question)
         return tuple(dict.fromkeys(found))
 
+    def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
+                    ) -> tuple[str, int, tuple[int, int] | None] | None:
+        """A follow-up that points at one sentence near the previous answer (an item of an
+        enumeration, or who said it): (standalone question, sentence position in the index,
+        short-answer offsets or None). `query` is the question made standalone; None for any
+        other question, and for one that names its own subject (query == question)."""
+        if (query == question or previous is None or previous.anchor is None
+                or doc not in (None, previous.anchor[0])):
+            return None
+        around = self.retriever.sentences_around(*previous.anchor, window=_ENUMERATION_WINDOW)
+        if around is None:
+            return None
+        sentences, at = around
+        base = self.retriever.sentence_position(*previous.anchor) - at
+        if asks_who_said(question):
+            found = speaker(sentences, at)
+            if found is not None:
+                return who_said(sentences[at].text), base + found[0], found[1]
+            return None
+        item = enumerated_item(question, sentences, at)
+        if item is not None:
+            return query, base + item, None
+        return None
+
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
-                doc: str | None) -> Answer:
+                doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None
+                ) -> Answer:
         vector = self.encoder.encode([query])[0]
         terms = retriever.question_terms(query)
         hits = retriever.search(query, doc=doc, vector=vector, terms=terms)
@@ -228,6 +266,8 @@ class Chatbot(Library):
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
         ranking = self.ranker.rank(query, terms, candidates, retriever,
                                    self.settings.min_confidence, self.settings.ranking)
+        if pinned is not None:
+            ranking = _pin(ranking, retriever, *pinned)
         answer = answer_from(query, ranking, titles, k)
         return dataclasses.replace(answer, question=question)
 
@@ -266,17 +306,49 @@ class Conversation:
     def ask(self, question: str, k: int | None = None, doc: str | None = None) -> Answer:
         """Answer the next question of the conversation (see Chatbot.ask for the arguments
         and errors)."""
-        question = self._bot.check_question(question)
+        bot = self._bot
+        question = bot.check_question(question)
         previous = self.turns[-1] if self.turns else None
-        query, topic = standalone(question, previous, self._bot._content_terms(question))
-        answer = dataclasses.replace(self._bot.ask(query, k=k, doc=doc), question=question,
+        query, topic = standalone(question, previous, bot._content_terms(question))
+        pointed = bot._pointed_at(question, query, previous, doc)
+        if pointed is None:
+            answer = bot.ask(query, k=k, doc=doc)
+        else:  # the sentence is known: the rest is ranked as usual, with it first
+            query, position, span = pointed
+            answer = bot._ask(query, k, doc, (position, span))
+        answer = dataclasses.replace(answer, question=question,
                                      interpreted_as=query if query != question else None)
-        self.turns.append(Turn(question, query, self._bot._referents(answer, query), topic))
+        anchor = None if answer.abstained else (answer.quotes[0].doc, answer.quotes[0].start)
+        self.turns.append(Turn(question, query, bot._referents(answer, query), topic, anchor))
         return answer
 
     def saved(self, last: int | None = None) -> list[dict]:
         """The (last) turns as JSON-ready dicts, for Chatbot.resume()."""
         return [dataclasses.asdict(t) for t in self.turns[-last if last else 0:]]
+
+
+_ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
+
+
+def _anchor(saved: object) -> tuple[str, int] | None:
+    """A saved Turn.anchor (a JSON list) back as (doc, start), or None."""
+    if isinstance(saved, (list, tuple)) and len(saved) == 2 and isinstance(saved[0], str) \
+            and isinstance(saved[1], int):
+        return saved[0], saved[1]
+    return None
+
+
+def _pin(ranking: Ranking, retriever: Retriever, position: int,
+         span: tuple[int, int] | None) -> Ranking:
+    """The ranking with the sentence at `position` first (scored as the best), answered: a
+    follow-up resolved by rule to that sentence does not wait on the abstention model."""
+    top = max((r.score for r in ranking.ranked), default=0.0)
+    found = next((r for r in ranking.ranked if r.candidate.index == position), None)
+    candidate = found.candidate if found else ScoredSentence(
+        position, retriever.index.sentences[position], 0.0, 0.0, 0.0, 0.0)
+    first = Ranked(candidate, top, span)
+    rest = tuple(r for r in ranking.ranked if r.candidate.index != position)
+    return Ranking((first, *rest), ranking.confidence, False)
 
 
 def _settings(corpus_dir: str | Path | None, index_dir: str | Path | None,

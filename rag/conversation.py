@@ -7,12 +7,20 @@ long?"). A pronoun is replaced by the person, organization or place it most like
 names (the previous answer's entities, then the previous question's names); anything else
 is asked together with the previous standalone question. A question that names its own
 subject is left alone. Later turns resolve against the resolved earlier ones.
+
+Two kinds of follow-up point at a sentence rather than a topic, and are answered with it:
+an ordinal ("what is the first part?", "and the second?") picks the item of an enumeration
+("First, ...", "Second, ...") in or right around the previous answer, and "who said that?"
+picks the person the previous answer's sentence (or the next one) quotes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from rag.chunk import Sentence
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
 _THING = {"it": "", "its": "’s", "they": "", "them": "", "their": "’s"}
@@ -26,6 +34,22 @@ _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what 
                      r"month|date|kind|sort)|which (year|day|month)|when|where|why|who|whom|"
                      r"whose|what|which|how)\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(name|named|called|who (is|was) (he|she|it|they))\b", re.IGNORECASE)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_ASKS_ITEM = re.compile(r"\b(first|second|third|fourth|fifth|last|final|other)\b", re.IGNORECASE)
+# An item of an enumeration opens its sentence: "First, ...", "Secondly: ...", "Finally, ...".
+_OPENS_ITEM = re.compile(r"^\W*(first|second|third|fourth|fifth|final|last)(?:ly)?"
+                         r"(?:\s+of\s+all)?\s*[,:]", re.IGNORECASE)
+_WHO_SAID = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?who\s+(?:said|says|wrote|writes|"
+                       r"claimed|claims|argued|argues|told|tells|declared|warned|added|stated)"
+                       r"(?:\s+(?:that|this|it|so))?\W*$", re.IGNORECASE)
+_SAYING = re.compile(r"\b(said|says|told|tells|warned|warns|declared|declares|argued|argues|"
+                     r"added|adds|wrote|writes|stated|noted|according to)\b", re.IGNORECASE)
+# Words that start a question or a sentence without being a name ("And the second?").
+_NOT_NAMES = frozenset(
+    "who what when where why how which whom whose did does do is are was were can could will "
+    "would should shall may might must has have had in on at for with about of to from by "
+    "according tell and but so or also then if a an the that this these those it he she they "
+    "we i you there here ok okay".split())
 _PEOPLE = ("PERSON",)
 _THINGS = ("ORG", "GPE", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART", "FAC", "LOC")
 _PLACES = ("GPE", "LOC", "FAC", "ORG")
@@ -46,6 +70,7 @@ class Turn:
     interpreted_as: str  # the standalone question that was answered
     referents: tuple[Referent, ...]  # names in this turn's answer and question, most salient first
     topic: str = ""  # the last question that stood on its own; follow-ups are asked with it
+    anchor: tuple[str, int] | None = None  # (doc, start) of the answer's sentence; None: abstained
 
     def __post_init__(self) -> None:
         if not self.topic:
@@ -122,15 +147,68 @@ def _sentence_case(text: str) -> str:
 
 def question_names(question: str) -> list[Referent]:
     """Capitalized names in a question ('What did Marco Rubio say?' -> Marco Rubio),
-    without its first word unless that is a name too."""
+    without the first word of a sentence when that is a question or function word."""
     names = []
     for match in re.finditer(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*", question):
         words = match.group().split()
-        if match.start() == len(question) - len(question.lstrip()) and words[0].lower() in (
-                "who", "what", "when", "where", "why", "how", "which", "did", "does", "do",
-                "is", "are", "was", "were", "can", "could", "will", "would", "should", "has",
-                "have", "had", "in", "on", "at", "for", "according", "tell"):
+        opens = not question[:match.start()].strip() or question[:match.start()].rstrip()[-1] in "?.!"
+        if opens and words[0].lower() in _NOT_NAMES:
             words = words[1:]
         if words:
             names.append(Referent(" ".join(words).rstrip("?.!,"), ""))
     return names
+
+
+def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> int | None:
+    """For a question that asks for an item of an enumeration ("what is the first part?",
+    "and the second?", "the other one?"), the place in `sentences` of the sentence that
+    opens that item ("First, ...", "Second, ..."), nearest to the previous answer's
+    sentence at `at`; None when it asks for none or no such sentence is there."""
+    asked = _ASKS_ITEM.search(question)
+    if not asked:
+        return None
+    items: dict[int, int | str] = {}
+    for place, sentence in enumerate(sentences):
+        opened = _OPENS_ITEM.match(sentence.text)
+        if opened:
+            word = opened.group(1).lower()
+            items[place] = _ORDINALS.get(word, "last")
+    word = asked.group(1).lower()
+    if word in _ORDINALS:
+        wanted = [p for p, n in items.items() if n == _ORDINALS[word]]
+    elif word in ("last", "final"):
+        numbered = [p for p, n in items.items() if n != "last"]
+        wanted = [p for p, n in items.items() if n == "last"] or numbered[-1:]
+    else:  # "the other one": of a two-item enumeration whose one item was the answer
+        numbered = [p for p, n in items.items() if n in (1, 2)]
+        wanted = [p for p in numbered if p != at] if at in numbered and len(numbered) == 2 else []
+    return min(wanted, key=lambda p: (abs(p - at), p)) if wanted else None
+
+
+def asks_who_said(question: str) -> bool:
+    """Whether the question asks only who said the previous answer ("who said that?")."""
+    return bool(_WHO_SAID.match(question))
+
+
+def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int]] | None:
+    """Who said the sentence at `at`: the person named beside a verb of saying in it or,
+    for a quote attributed after it, in the next sentence of the same paragraph; as
+    (place in `sentences`, the name's offsets in the article). None when no one is named."""
+    for place in (at, at + 1):
+        if place >= len(sentences) or sentences[place].paragraph != sentences[at].paragraph:
+            break
+        sentence = sentences[place]
+        verb = _SAYING.search(sentence.text)
+        people = [e for e in sentence.entities if e.label in _PEOPLE]
+        if verb and people:
+            said = sentence.start + verb.start()
+            person = min(people, key=lambda e: abs(e.start - said))
+            return place, (person.start, person.end)
+    return None
+
+
+def who_said(quote: str) -> str:
+    """The standalone form of "who said that?" about `quote` (cut to about ten words)."""
+    words = quote.split()
+    clipped = " ".join(words[:10]).strip("“”\"").rstrip(",;:.")
+    return f"Who said “{clipped}{'…' if len(words) > 10 else ''}”?"

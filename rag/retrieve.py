@@ -280,6 +280,25 @@ class Retriever:
     def _sentence_starts(self) -> dict[tuple[str, int], int]:
         return {(s.doc, s.start): i for i, s in enumerate(self.index.sentences)}
 
+    def sentences_around(self, doc: str, start: int, window: int
+                         ) -> tuple[tuple[Sentence, ...], int] | None:
+        """The sentences of `doc` from `window` before to `window` after the one at `start`
+        (in article order), and that one's place among them; None if no sentence starts there."""
+        position = self._sentence_starts.get((doc, start))
+        if position is None:
+            return None
+        sentences = self.index.sentences
+        lo, hi = position, position
+        while lo > 0 and position - lo < window and sentences[lo - 1].doc == doc:
+            lo -= 1
+        while hi + 1 < len(sentences) and hi - position < window and sentences[hi + 1].doc == doc:
+            hi += 1
+        return tuple(sentences[lo:hi + 1]), position - lo
+
+    def sentence_position(self, doc: str, start: int) -> int | None:
+        """The place in Index.sentences of the sentence of `doc` that starts at `start`."""
+        return self._sentence_starts.get((doc, start))
+
     def sentence_at(self, doc: str, start: int) -> Sentence | None:
         """The indexed sentence of `doc` that starts at `start`, if any."""
         position = self._sentence_starts.get((doc, start))

@@ -32,8 +32,9 @@ def _static(name: str) -> str:
 
 
 CSS = _static("web.css")  # quote marks, citation chips, the article panel, light and dark
-# Citation chips scroll the article panel (not the page) to their numbered mark and flash it.
-JS = _static("chips.js")
+# Run once per page: citation chips scroll the article panel (not the page) to their numbered
+# mark and flash it; a reply's Copy button copies the answer as plain text.
+JS = f"() => {{ ({_static('chips.js')})(); ({_static('copy.js')})(); }}"
 # After an answer: the chat shows the start of the new answer, the panel its best quote; only
 # the two scrollable boxes move, so a phone does not jump down the page.
 SCROLL = _static("scroll.js")
@@ -60,10 +61,23 @@ def _chip(number: int) -> str:
     return f"<a class='cite' href='#q{number}' title='Show it in the article'>[{number}]</a>"
 
 
+def _copy_button(answer: Answer, several_articles: bool) -> str:
+    # Gradio's own copy button copies the Markdown ("U\\.S\\."); this one carries the plain
+    # text in its value (Gradio's sanitizer keeps value, drops data-* and aria-*), escaped
+    # for an attribute with newlines as &#10; so that the tag stays on one Markdown line.
+    text = html.escape(answer.as_plain_text(several_articles), quote=True).replace("\n", "&#10;")
+    return (f"<button type='button' class='copy-plain' value='{text}' "
+            "title='Copy the answer and its sources as plain text'>"
+            "<span class='copy-label'>Copy</span>"
+            "<span class='visually-hidden'> the answer and its sources as plain text</span>"
+            "</button>")
+
+
 def format_answer(answer: Answer, several_articles: bool = False) -> str:
     """The reply as Markdown: the answer with its short answer highlighted and a numbered
     citation chip, then the other quotes; an abstention in its own grey style with the
-    closest passages folded away."""
+    closest passages folded away. A Copy button at the end copies it as plain text."""
+    copy = _copy_button(answer, several_articles)
     interpreted = (f"\n\n*Interpreted as: {md_escape(answer.interpreted_as)}*"
                    if answer.interpreted_as else "")
     if answer.abstained:
@@ -74,7 +88,7 @@ def format_answer(answer: Answer, several_articles: bool = False) -> str:
                 lines += [f"> {md_escape(quote.text)}", ">",
                           f"> — {_chip(number)} *{_citation(quote, several_articles)}*", ""]
             lines.append("</details>")
-        return "\n".join(lines).strip()
+        return "\n".join([*lines, "", copy]).strip()
     best = answer.quotes[0]
     lines = [_highlighted(best.text, best.answer_span) + interpreted, "",
              f"— {_chip(1)} *{_citation(best, several_articles)}*"]
@@ -83,7 +97,7 @@ def format_answer(answer: Answer, several_articles: bool = False) -> str:
         for number, quote in enumerate(answer.quotes[1:], 2):
             lines += [f"> {md_escape(quote.text)}", ">",
                       f"> — {_chip(number)} *{_citation(quote, several_articles)}*", ""]
-    return "\n".join(lines).strip()
+    return "\n".join([*lines, "", copy]).strip()
 
 
 def article_html(bot: Chatbot, doc: str | None, answer: Answer | None) -> str:
@@ -304,8 +318,12 @@ def build_app(bot: Chatbot):
         listed = gr.State(sorted(bot.documents))  # the articles this page lists
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
+                # The chat's label is hidden (it overlapped the first message); this heading
+                # names the chat region for screen readers and heading navigation.
+                gr.HTML("<h2 id='chat-heading'>Chat</h2>", elem_classes="visually-hidden",
+                        elem_id="chat-heading-block")
                 chat = gr.Chatbot(label="Chat", height=520, elem_id="chat", sanitize_html=True,
-                                  render_markdown=True, buttons=["copy"], feedback_options=None,
+                                  render_markdown=True, buttons=[], feedback_options=None,
                                   autoscroll=False, show_label=False,
                                   placeholder="Ask a question about the article. Answers are "
                                               "quotes from it, with where they are.")

@@ -77,3 +77,17 @@ def test_as_text_is_what_rag_ask_prints():
     assert declined.as_text().splitlines()[:4] == [
         "(Interpreted as: Did it snow?)", ABSTAIN_TEXT, "", "Closest passages:"]
     assert Answer("Why?", "", True, ()).as_text() == ABSTAIN_TEXT
+
+
+def test_plain_text_is_the_answer_and_its_citation_lines():
+    found = Answer("Did it rain?", "It rained in the U.S.", False,
+                   (quote(text="It rained in the U.S."), quote(section="Aftermath", paragraph=3)), 0.9)
+    assert found.as_plain_text().splitlines() == [
+        "It rained in the U.S.", "", "Sources:",
+        "[1] “It rained in the U.S.” — Storm Report, paragraph 2",
+        "[2] “It rained.” — Storm Report, Aftermath, paragraph 3"]
+    assert quote().citation(4, with_title=False) == "[4] “It rained.” — paragraph 2"
+    declined = Answer("Did it snow?", "", True, (quote(),), 0.1)
+    assert declined.as_plain_text(with_title=False).splitlines() == [
+        ABSTAIN_TEXT, "", "Closest passages (not an answer):", "[1] “It rained.” — paragraph 2"]
+    assert Answer("Why?", "", True, ()).as_plain_text() == ABSTAIN_TEXT

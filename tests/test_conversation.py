@@ -3,7 +3,9 @@ their own subject are left alone."""
 
 import pytest
 
-from rag.conversation import Referent, Turn, asked_for, question_names, standalone
+from rag.chunk import Entity, Sentence
+from rag.conversation import (Referent, Turn, asked_for, asks_who_said, enumerated_item,
+                              question_names, speaker, standalone, who_said)
 
 
 def turn(question, *referents, topic=""):
@@ -94,3 +96,85 @@ def test_a_continuation_that_names_its_subject_stands_alone():
     previous = turn("What did the Pentagon ban?", ("Pentagon", "ORG"))
     assert standalone("And what has the FCC proposed?", previous, 2)[0] == (
         "And what has the FCC proposed?")
+
+
+def test_sentence_openers_are_not_names():
+    names = question_names("What does Bruce McConnell suggest? And the second? Could it?")
+    assert [r.text for r in names] == ["Bruce McConnell"]
+    assert [r.text for r in question_names("Why? For how long did ZTE stop?")] == ["ZTE"]
+
+
+def sentences(*texts, paragraphs=None):
+    """Consecutive sentences of one article, each in its own paragraph unless given."""
+    out, start = [], 0
+    for number, text in enumerate(texts):
+        people = [Entity("PERSON", start + text.index(name), start + text.index(name) + len(name))
+                  for name in ("Ana Ruiz", "Tom Berg") if name in text]
+        paragraph = paragraphs[number] if paragraphs else number + 1
+        out.append(Sentence("d", "", paragraph, start, start + len(text), text, tuple(people)))
+        start += len(text) + 1
+    return out
+
+
+PLAN = sentences("The mayor suggests a three-step plan.", "First, the city should map the pipes.",
+                 "“That is overdue,” she said.", "Second, it should replace the oldest ones.",
+                 "Finally, it should publish the results.", "The council meets on Monday.")
+
+
+@pytest.mark.parametrize("question, at, expected", [
+    ("What is the first part?", 0, 1),  # the enumeration follows the answer
+    ("And the second?", 1, 3),  # after the first item was the answer
+    ("and the first one?", 3, 1),  # backwards too
+    ("What is the third step?", 0, None),  # no "Third, ..." sentence: not guessed
+    ("And the last?", 0, 4),
+    ("Why?", 0, None),  # asks for no item
+])
+def test_an_ordinal_picks_the_item_of_the_enumeration_near_the_answer(question, at, expected):
+    assert enumerated_item(question, PLAN, at) == expected
+
+
+def test_the_other_one_is_the_other_item_of_two():
+    two = sentences("She made two points.", "First, costs.", "Second, delays.")
+    assert enumerated_item("and the other one?", two, 1) == 2
+    assert enumerated_item("and the other one?", two, 0) is None  # which other? not known
+
+
+def test_who_said_that_is_the_person_quoted_in_or_right_after_the_answer():
+    assert asks_who_said("Who said that?") and asks_who_said("and who said this")
+    assert not asks_who_said("Who said the ban was crazy?")  # names what was said
+    said = sentences("“It is not hard,” said Ana Ruiz, an expert.")
+    name = said[0].start + said[0].text.index("Ana Ruiz")
+    assert speaker(said, 0) == (0, (name, name + len("Ana Ruiz")))
+    quoted = sentences("“It is not hard.", "But it takes time,” Tom Berg said.", paragraphs=[4, 4])
+    assert speaker(quoted, 0)[0] == 1  # the attribution follows the quote
+    apart = sentences("“It is not hard.", "Tom Berg said so later.", paragraphs=[4, 5])
+    assert speaker(apart, 0) is None  # not across paragraphs
+    assert who_said("“One two three four five six seven eight nine ten eleven,” he said.") == (
+        "Who said “One two three four five six seven eight nine ten…”?")
+
+
+def test_ordinal_follow_ups_answer_the_items_of_the_enumeration(bot):
+    conversation = bot.conversation()
+    conversation.ask("What does Bruce McConnell suggest?")
+    first = conversation.ask("What is the first part?")
+    assert first.answer.startswith("First, the U.S. government")
+    assert first.interpreted_as == "What does Bruce McConnell suggest? What is the first part?"
+    resumed = bot.resume(conversation.saved())  # a reloaded page goes on from the same place
+    second = resumed.ask("And the second?")
+    assert second.answer.startswith("Second, the U.S. and other governments")
+
+
+def test_who_said_that_answers_with_the_speaker(bot):
+    conversation = bot.conversation()
+    conversation.ask("Are code inspections perfect?")
+    said = conversation.ask("Who said that?")
+    assert said.interpreted_as.startswith("Who said “Code inspections aren’t perfect")
+    a, b = said.quotes[0].answer_span
+    assert said.quotes[0].text[a:b] == "McConnell" and not said.abstained
+
+
+def test_a_question_naming_its_subject_is_not_pointed_at_an_enumeration(bot):
+    conversation = bot.conversation()
+    conversation.ask("What does Bruce McConnell suggest?")
+    after = conversation.ask("Who was the first Chinese company banned by the Pentagon?")
+    assert after.interpreted_as is None

@@ -106,7 +106,8 @@ def test_one_article_citations_leave_out_the_headline(bot):
     answer = bot.ask("Who is Betsy Cooper?", doc="zte-kerfuffle")
     alone, several = format_answer(answer), format_answer(answer, several_articles=True)
     assert "ZTE Kerfuffle" not in alone and "ZTE Kerfuffle" in several
-    assert alone.count("warned against taking") == 1  # the answer is not repeated as a source
+    shown = alone[:alone.index("<button")]  # what the reply shows, before the Copy button
+    assert shown.count("warned against taking") == 1  # the answer is not repeated as a source
 
 
 def _contrast(page, selector: str) -> float:
@@ -160,6 +161,7 @@ def test_browser_abstention_is_grey_and_folded(page):
 def test_browser_page_is_accessible(page):
     assert page.locator("h1").inner_text() == "Ask the article"
     assert page.get_by_label("Your question").count() >= 1
+    assert page.get_by_role("heading", name="Chat", exact=True).count() == 1  # names the chat
     page.ask("Who is Betsy Cooper?")
     assert _contrast(page, "#article-panel .para-no") >= 4.5
     assert _contrast(page, "#article-panel mark") >= 4.5
@@ -212,6 +214,51 @@ def test_browser_conversation_survives_a_reload_and_exports(page, server, ask_pa
     names = visitor.locator("#export-files").inner_text().replace("\n", "")
     assert "conversation.md" in names and "conversation.json" in names
     visitor.close()
+
+
+def test_a_reply_carries_its_plain_text_for_the_copy_button(bot):
+    reply = format_answer(bot.ask("Which company supplies most of ZTE's computer chips?"))
+    assert "U\\.S\\." in reply  # the Markdown is escaped...
+    button = reply[reply.index("<button"):]
+    assert "U.S." in button and "\\" not in button  # ...the copied text is not
+    assert "&#10;[1] “The Commerce Department’s decision" in button and "\n" not in button
+
+
+COPY = "Copy the answer and its sources as plain text"
+
+
+@pytest.mark.browser
+def test_browser_copy_gives_plain_text(page, server, ask_page):
+    context = page.context.browser.new_context(
+        viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+    reader = context.new_page()
+    reader.goto(server)
+    reader.wait_for_selector("#question textarea", timeout=30000)
+    ask_page(reader, "Which company supplies most of ZTE's computer chips?")
+    assert reader.locator("#chat button[aria-label='Copy message']").count() == 0  # Gradio's
+    button = reader.get_by_role("button", name=COPY).last
+    assert button.evaluate("b => b.tabIndex") == 0
+    button.focus()
+    reader.keyboard.press("Enter")  # reachable and usable from the keyboard
+    reader.wait_for_function("[...document.querySelectorAll('#chat .copy-label')]"
+                             ".some((l) => l.textContent === 'Copied')", timeout=5000)
+    text = reader.evaluate("navigator.clipboard.readText()")
+    assert text.startswith("The Commerce Department’s decision was also damaging to U.S. "
+                           "companies that supply materials to ZTE, including Qualcomm, a San "
+                           "Diego firm worth over $85 billion")
+    assert not any(markup in text for markup in ("\\", "<", "*", "&#", "[1](#"))
+    lines = text.splitlines()
+    assert lines[1:3] == ["", "Sources:"] and lines[3].startswith("[1] “The Commerce")
+    assert lines[3].endswith("computer chips.” — ZTE Kerfuffle Shows Cybersecurity Doesn’t "
+                             "Operate in a Vacuum, Where does security fit in?, paragraph 18")
+    ask_page(reader, "What is the capital of Peru?")
+    reader.get_by_role("button", name=COPY).last.click()
+    reader.wait_for_timeout(300)
+    text = reader.evaluate("navigator.clipboard.readText()")
+    assert text.splitlines()[:3] == ["The article doesn't say.", "",
+                                     "Closest passages (not an answer):"]
+    assert text.splitlines()[3].startswith("[1] “") and "paragraph" in text
+    context.close()
 
 
 def test_exported_markdown_has_questions_answers_and_citations(bot):
