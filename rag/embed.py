@@ -68,6 +68,7 @@ class TorchEncoder:
 
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length: longer inputs are truncated alike
+TOKENS_PER_BATCH = 512  # padded tokens per ONNX batch (see _batches_by_length)
 
 
 class OnnxEncoder:
@@ -109,20 +110,20 @@ class OnnxEncoder:
 
         tokenizer = Tokenizer.from_file(str(resolve_model(DEFAULT_MODEL) / "tokenizer.json"))
         tokenizer.enable_truncation(MAX_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        tokenizer.no_padding()  # the file pads to 128; batches are padded in _embed
         return tokenizer
 
-    def encode(self, texts: list[str], batch_size: int = 16,
+    def encode(self, texts: list[str], tokens_per_batch: int = TOKENS_PER_BATCH,
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Encode texts to an (n, 384) float32 matrix of unit vectors; `progress(done, total)`
         is called after each batch."""
-        # Batches of texts of similar length: padding, which costs as much as text, stays small.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[i:i + batch_size] for i in range(0, len(texts), batch_size)]
+        encoded = self._tokenizer.encode_batch(texts)
+        lengths = [len(e.ids) for e in encoded]
+        batches = _batches_by_length(lengths, tokens_per_batch)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         sessions = self._sessions
         if len(sessions) == 1 or len(batches) == 1:
-            embedded = (self._embed(sessions[0], texts, batch) for batch in batches)
+            embedded = (self._embed(sessions[0], encoded, batch) for batch in batches)
             return self._collect(embedded, vectors, progress)
         free: queue.SimpleQueue = queue.SimpleQueue()
         for session in sessions:
@@ -131,18 +132,21 @@ class OnnxEncoder:
         def on_a_free_session(batch: list[int]) -> tuple[list[int], np.ndarray]:
             session = free.get()
             try:
-                return self._embed(session, texts, batch)
+                return self._embed(session, encoded, batch)
             finally:
                 free.put(session)
 
         with ThreadPoolExecutor(len(sessions)) as pool:
             return self._collect(pool.map(on_a_free_session, batches), vectors, progress)
 
-    def _embed(self, session, texts: list[str], batch: list[int]) -> tuple[list[int], np.ndarray]:
-        """Mean-pooled unit vectors of texts[i] for i in batch."""
-        encoded = self._tokenizer.encode_batch([texts[i] for i in batch])
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+    def _embed(self, session, encoded: list, batch: list[int]) -> tuple[list[int], np.ndarray]:
+        """Mean-pooled unit vectors of the tokenized texts encoded[i] for i in batch."""
+        width = max(len(encoded[i].ids) for i in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):
+            ids[row, :len(encoded[i].ids)] = encoded[i].ids
+            mask[row, :len(encoded[i].ids)] = 1
         with self._lock if len(self._sessions) == 1 else contextlib.nullcontext():
             hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
                                         "token_type_ids": np.zeros_like(ids)})[0]
@@ -160,6 +164,19 @@ class OnnxEncoder:
             if progress:
                 progress(done, len(vectors))
         return vectors
+
+
+def _batches_by_length(lengths: list[int], tokens_per_batch: int) -> list[list[int]]:
+    """Positions grouped into batches of similar length, each padded to at most
+    `tokens_per_batch` tokens (at least one text): padding, which costs as much as text,
+    stays small, and a batch of long texts is short, so memory stays bounded."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if batches and (len(batches[-1]) + 1) * lengths[i] <= tokens_per_batch:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def make_encoder(model: str, kind: str, for_builds: bool = False):
