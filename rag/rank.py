@@ -74,7 +74,17 @@ QUESTION_FEATURES = (
     "least_salient_missing", "type_missing", "rest", "rest_window", "best_rest",
     "asked_nowhere", "asked_not_here",
 )
+# A request for new text is not a question a quote can answer: the bot abstains whatever the
+# article holds ("Write me a poem about the ocean" on an article about tide pools).
+_REQUEST = re.compile(r"^\s*(?:please\s+|(?:can|could|would|will)\s+you\s+)?(?:write|compose|"
+                      r"draw|sing|generate|create|invent|imagine|translate|rewrite|rephrase|paint|"
+                      r"tell\s+me\s+a\s+(?:joke|story|poem|riddle))\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|without|n't)\b|n['’]t\b", re.I)
+
+
+def is_request(question: str) -> bool:
+    """Whether the question asks for new text (a poem, a story, a translation)."""
+    return bool(_REQUEST.match(question))
 
 
 def expected_labels(question: str) -> frozenset[str]:
@@ -311,4 +321,4 @@ class Ranker:
         threshold = self.params.threshold if min_confidence is None else min_confidence
         order = np.argsort(-scores, kind="stable")
         ranked = tuple(Ranked(candidates[i], float(scores[i]), spans[i]) for i in order)
-        return Ranking(ranked, confidence, confidence < threshold)
+        return Ranking(ranked, confidence, confidence < threshold or is_request(question))
