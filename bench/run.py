@@ -30,19 +30,27 @@ sys.path.insert(0, str(ROOT))
 from rag.eval import p95  # noqa: E402
 
 
+# The child's peak memory is read in a small launcher: Linux counts the memory a process had
+# before exec in its ru_maxrss, so a child forked straight from this (large) process would
+# report this process's size.
+_LAUNCHER = ("import resource, subprocess, sys, time; started = time.perf_counter(); "
+             "code = subprocess.call(sys.argv[2:]); seconds = time.perf_counter() - started; "
+             "open(sys.argv[1], 'w').write(f'{seconds} "
+             "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}'); sys.exit(code)")
+
+
 def _run(command: list[str], **kwargs) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, stdout) of one subprocess, which must succeed."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, **kwargs)
-        _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r") as figures:
+        launched = [sys.executable, "-c", _LAUNCHER, figures.name, *command]
+        process = subprocess.run(launched, stdout=out, stderr=err, text=True, **kwargs)
         out.seek(0)
         err.seek(0)
         if process.returncode:
             raise subprocess.CalledProcessError(process.returncode, command, out.read(), err.read())
-        return seconds, usage.ru_maxrss / 1024, out.read()
+        seconds, peak_kb = figures.read().split()
+        return float(seconds), int(peak_kb) / 1024, out.read()
 
 
 def _free_port() -> int:
