@@ -215,7 +215,6 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     old_chunks = positions_by_doc(previous.chunks) if previous else {}
     old_sentences = positions_by_doc(previous.sentences) if previous else {}
     paths, ids = raw_files(settings, manifest)
-    processed = 0  # documents cleaned and parsed (the others reuse their vectors)
     ordered = _in_build_order(paths, manifest)
     for number, path in enumerate(ordered):
         doc = ids[path.name]
@@ -233,7 +232,6 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
             vectors = (previous.store.chunk_vectors(chunk_ids),
                        previous.sentence_vectors[sentence_ids])
         else:
-            processed += 1
             try:
                 cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings, say,
                                                               number, len(ordered))
