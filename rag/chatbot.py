@@ -244,8 +244,7 @@ class Chatbot(Library):
         around = self.retriever.sentences_around(*previous.anchor, window=_ENUMERATION_WINDOW)
         if around is None:
             return None
-        sentences, at = around
-        base = self.retriever.sentence_position(*previous.anchor) - at
+        sentences, at, base = around
         if asks_who_said(question):
             found = speaker(sentences, at)
             if found is not None:

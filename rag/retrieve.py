@@ -281,9 +281,10 @@ class Retriever:
         return {(s.doc, s.start): i for i, s in enumerate(self.index.sentences)}
 
     def sentences_around(self, doc: str, start: int, window: int
-                         ) -> tuple[tuple[Sentence, ...], int] | None:
+                         ) -> tuple[tuple[Sentence, ...], int, int] | None:
         """The sentences of `doc` from `window` before to `window` after the one at `start`
-        (in article order), and that one's place among them; None if no sentence starts there."""
+        (in article order), that one's place among them, and the place of the first of them
+        in Index.sentences; None if no sentence starts there."""
         position = self._sentence_starts.get((doc, start))
         if position is None:
             return None
@@ -293,11 +294,7 @@ class Retriever:
             lo -= 1
         while hi + 1 < len(sentences) and hi - position < window and sentences[hi + 1].doc == doc:
             hi += 1
-        return tuple(sentences[lo:hi + 1]), position - lo
-
-    def sentence_position(self, doc: str, start: int) -> int | None:
-        """The place in Index.sentences of the sentence of `doc` that starts at `start`."""
-        return self._sentence_starts.get((doc, start))
+        return tuple(sentences[lo:hi + 1]), position - lo, lo
 
     def sentence_at(self, doc: str, start: int) -> Sentence | None:
         """The indexed sentence of `doc` that starts at `start`, if any."""
