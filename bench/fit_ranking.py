@@ -62,7 +62,8 @@ def _slug(text: str) -> str:
 
 
 def _code_hash() -> str:
-    files = ("rag/rank.py", "rag/retrieve.py", "rag/eval.py", "rag/chunk.py", "rag/clean.py")
+    files = ("rag/rank.py", "rag/retrieve.py", "rag/eval.py", "rag/chunk.py", "rag/clean.py",
+             "rag/embed.py")
     return hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in files)).hexdigest()[:16]
 
 
@@ -149,12 +150,12 @@ def collect(name: str, corpus: Path, questions: list[Question]) -> list[Row]:
     rows = []
     for q in questions:
         question = bot.check_question(q.question)
-        vector = bot.encoder.encode([question])[0]
+        vectors = bot.encoder.encode_question(question)
         terms = retriever.question_terms(question)
-        hits = retriever.search(question, vector=vector, terms=terms)
-        candidates = retriever.candidate_sentences(hits, vector, terms)
+        hits = retriever.search(question, vector=vectors.vector, terms=terms)
+        candidates = retriever.candidate_sentences(hits, vectors.vector, terms)
         qt = question_terms(question, terms, retriever)
-        x, _ = sentence_features(question, qt, candidates, retriever)
+        x, _ = sentence_features(question, qt, candidates, retriever, vectors)
         hit, gold = [], []
         for c in candidates:
             s = c.sentence

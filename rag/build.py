@@ -24,7 +24,7 @@ from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
 from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, clean_files, ensure_folder,
                         fingerprint, folder_lock, list_raw, read_raw, text_sha256, write_clean)
-from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
+from rag.embed import OnnxEncoder, TokenVectors, TorchEncoder, make_encoder
 from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, IndexStale,
                         IndexWriteError, RagError)
 from rag.index import FORMAT_VERSION, Document, Index, check_index_folder, load_index, read_manifest
@@ -209,6 +209,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     sentences: list[Sentence] = []
     chunk_vectors: list[np.ndarray | None] = []  # per document: reused vectors or None
     sentence_vectors: list[np.ndarray | None] = []
+    sentence_tokens: list[TokenVectors | None] = []
     skipped: dict[str, dict] = {}  # file name -> reason and fingerprint
     seen_content: dict[str, str] = {}
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -230,7 +231,8 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
             doc_sentences = [previous.sentences[i] for i in sentence_ids]
             document = old
             vectors = (previous.store.chunk_vectors(chunk_ids),
-                       previous.sentence_vectors[sentence_ids])
+                       previous.sentence_vectors[sentence_ids],
+                       previous.sentence_tokens.take(sentence_ids))
         else:
             try:
                 cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings, say,
@@ -247,7 +249,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
                                 text_sha256(cleaned.text), old.added if old else now,
                                 tuple((b.start, b.end) for b in cleaned.blocks if b.kind == HEADING))
             cleaned_texts[doc] = cleaned
-            vectors = (None, None)
+            vectors = (None, None, None)
         if document.clean_sha256 in seen_content:
             skipped[path.name] = _skip(path, settings,
                                        f"same text as {seen_content[document.clean_sha256]}", say)
@@ -258,6 +260,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
         sentences.extend(doc_sentences)
         chunk_vectors.append(vectors[0])
         sentence_vectors.append(vectors[1])
+        sentence_tokens.append(vectors[2])
         say(BuildStep("parsing", f"  {doc}: {len(doc_chunks)} chunks, {len(doc_sentences)} "
                       "sentences" + (" (unchanged)" if vectors[0] is not None else ""),
                       number + 1, len(ordered)))
@@ -268,8 +271,8 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     if fresh:
         say(BuildStep("embedding", f"  embedding {sum(s.doc in fresh for s in sentences)} "
                       f"sentences of {len(fresh)} articles ..."))
-    sentence_matrix, _ = fill_vectors(
-        encoder, documents, sentences, sentence_vectors,
+    sentence_matrix, token_matrix, _ = fill_vectors(
+        encoder, documents, sentences, sentence_vectors, sentence_tokens,
         lambda done, total: say(BuildStep("embedding", "", done, total)))
     chunk_matrix, embedded = pool_chunk_vectors(documents, chunks, sentences, sentence_matrix,
                                                 chunk_vectors)
@@ -296,7 +299,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     say(BuildStep("writing", f"  writing {len(chunks)} chunks and {len(sentences)} sentences "
                   f"to {settings.store} ..."))
     store_and_switch(settings, manifest, documents, chunks, sentences, chunk_matrix,
-                     sentence_matrix, started)
+                     sentence_matrix, token_matrix, started)
     _remove_stale_clean_files(settings, documents)
     say(BuildStep("done", f"Index written: {len(documents)} documents, {len(chunks)} chunks "
                   f"({embedded} new), {len(sentences)} sentences in "

@@ -258,12 +258,12 @@ class Chatbot(Library):
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
                 doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None
                 ) -> Answer:
-        vector = self.encoder.encode([query])[0]
+        vectors = self.encoder.encode_question(query)
         terms = retriever.question_terms(query)
-        hits = retriever.search(query, doc=doc, vector=vector, terms=terms)
-        candidates = retriever.candidate_sentences(hits, vector, terms)
+        hits = retriever.search(query, doc=doc, vector=vectors.vector, terms=terms)
+        candidates = retriever.candidate_sentences(hits, vectors.vector, terms)
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
-        ranking = self.ranker.rank(query, terms, candidates, retriever,
+        ranking = self.ranker.rank(query, terms, candidates, retriever, vectors,
                                    self.settings.min_confidence, self.settings.ranking)
         if pinned is not None:
             ranking = _pin(ranking, retriever, *pinned)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -13,6 +15,92 @@ import numpy as np
 
 from rag.config import DEFAULT_MODEL
 from rag.errors import ConfigError
+from rag.terms import STOPWORDS
+
+_SPECIAL = frozenset({"[CLS]", "[SEP]", "[PAD]"})
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """The model's contextual token vectors of many texts ([CLS] and [SEP] left out), as
+    int8 with one scale per token: a quarter of float32's size, and MaxSim against them
+    gives the same figures (bench/fit_ranking.py)."""
+    values: np.ndarray  # (tokens, dim) int8
+    scales: np.ndarray  # (tokens,) float32: a token's unit vector is values * scale
+    offsets: np.ndarray  # (texts + 1,) int64: text i's tokens are rows offsets[i]:offsets[i+1]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def of(self, i: int) -> np.ndarray:
+        """Text i's token vectors as a float32 (tokens, dim) matrix of (near) unit rows."""
+        values, scales = self.part(i)
+        return values.astype(np.float32) * scales[:, None]
+
+    def part(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Text i's (int8 rows, scales), as from_parts takes them."""
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.values[a:b], self.scales[a:b]
+
+    def rows(self, positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The token vectors of several texts stacked, float32, and where each text's rows
+        start in the stack (one gather instead of one small copy per text)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        starts, ends = self.offsets[positions], self.offsets[positions + 1]
+        lengths = ends - starts
+        gather = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        firsts = np.cumsum(lengths) - lengths
+        return self.values[gather].astype(np.float32) * self.scales[gather, None], firsts
+
+    def take(self, positions: Sequence[int]) -> "TokenVectors":
+        return TokenVectors.from_parts([self.part(i) for i in positions], self.values.shape[1])
+
+    @classmethod
+    def quantized(cls, texts: Sequence[np.ndarray], dim: int) -> "TokenVectors":
+        """From each text's (tokens, dim) float matrix of unit rows."""
+        return cls.from_parts([quantize(t) for t in texts], dim)
+
+    @classmethod
+    def from_parts(cls, parts: Sequence[tuple[np.ndarray, np.ndarray]], dim: int) -> "TokenVectors":
+        """From each text's (int8 values, scales), in order."""
+        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(v) for v, _ in parts])
+        values = np.empty((int(offsets[-1]), dim), dtype=np.int8)
+        scales = np.empty(int(offsets[-1]), dtype=np.float32)
+        for (v, scale), a, b in zip(parts, offsets[:-1], offsets[1:]):
+            values[a:b], scales[a:b] = v, scale
+        return cls(values, scales, offsets)
+
+
+def quantize(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float rows -> (int8 rows, one float32 scale per row)."""
+    rows = np.asarray(rows, dtype=np.float32)
+    scales = (np.maximum(np.abs(rows).max(axis=1), 1e-12) / 127.0 if len(rows)
+              else np.zeros(0, np.float32))
+    return np.round(rows / scales[:, None]).astype(np.int8), scales.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class QuestionVectors:
+    """A question's pooled vector and its token vectors, for late interaction (MaxSim)."""
+    vector: np.ndarray  # (dim,) unit
+    tokens: np.ndarray  # (tokens, dim) unit rows, [CLS] and [SEP] left out
+    content: np.ndarray  # (tokens,) bool: pieces of words that are not stop words
+
+
+def content_pieces(pieces: Sequence[str]) -> np.ndarray:
+    """Which word pieces belong to a word that carries content (not a stop word or
+    punctuation); a '##' piece goes with the word it continues."""
+    keep, current = [], False
+    for piece in pieces:
+        if not piece.startswith("##"):
+            current = bool(re.search(r"\w", piece)) and piece not in STOPWORDS
+        keep.append(current)
+    return np.array(keep, dtype=bool)
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
 def resolve_model(model: str) -> Path:
@@ -63,6 +151,23 @@ class TorchEncoder:
             if progress:
                 progress(min(start + step, len(texts)), len(texts))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None
+                           ) -> tuple[np.ndarray, TokenVectors]:
+        """encode(), and every text's token vectors."""
+        vectors = self.encode(texts, progress=progress)
+        if not texts:
+            return vectors, TokenVectors.quantized([], self.dimension)
+        with self._lock:
+            tokens = self._model.encode(texts, output_value="token_embeddings", batch_size=64,
+                                        convert_to_numpy=False, show_progress_bar=False)
+        return vectors, TokenVectors.quantized(
+            [_unit_rows(t.float().numpy()[1:-1]) for t in tokens], self.dimension)
+
+    def encode_question(self, question: str) -> QuestionVectors:
+        vector, tokens = self.encode_with_tokens([question])
+        pieces = self._model.tokenizer.tokenize(question)[:len(tokens.of(0))]
+        return QuestionVectors(vector[0], tokens.of(0), content_pieces(pieces))
 
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length: longer inputs are truncated alike
@@ -116,6 +221,24 @@ class OnnxEncoder:
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Encode texts to an (n, 384) float32 matrix of unit vectors; `progress(done, total)`
         is called after each batch."""
+        return self._encode(texts, tokens_per_batch, progress, with_tokens=False)[0]
+
+    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None
+                           ) -> tuple[np.ndarray, TokenVectors]:
+        """encode(), and every text's token vectors, from the same run of the model."""
+        vectors, tokens = self._encode(texts, TOKENS_PER_BATCH, progress, with_tokens=True)
+        return vectors, TokenVectors.from_parts(tokens, self.dimension)
+
+    def encode_question(self, question: str) -> QuestionVectors:
+        vectors, tokens = self._encode([question], TOKENS_PER_BATCH, None, with_tokens=True)
+        pieces = self._tokenizer.encode(question).tokens
+        values, scales = tokens[0]
+        return QuestionVectors(vectors[0], values.astype(np.float32) * scales[:, None],
+                               content_pieces([p for p in pieces if p not in _SPECIAL]))
+
+    def _encode(self, texts: list[str], tokens_per_batch: int,
+                progress: Callable[[int, int], None] | None, with_tokens: bool
+                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         # Only the ids are kept: the tokenizer's Encoding objects of a 1.9 MB article's 15,000
         # sentences took 400 MB.
         encoded = [np.array(e.ids, dtype=np.int64) for start in range(0, len(texts), 1024)
@@ -123,16 +246,23 @@ class OnnxEncoder:
         lengths = [len(ids) for ids in encoded]
         batches = _batches_by_length(lengths, tokens_per_batch)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        tokens: list[tuple[np.ndarray, np.ndarray]] = [quantize(np.zeros((0, self.dimension)))] * len(texts)
+
+        def embed(batch: list[int]):
+            return self._embed(encoded, batch, with_tokens)
+
         if self.threads == 1 or len(batches) == 1:
             with self._lock:  # questions from many server threads take turns
-                return self._collect((self._embed(encoded, batch) for batch in batches),
-                                     vectors, progress)
-        with ThreadPoolExecutor(self.threads) as pool:
-            return self._collect(pool.map(lambda batch: self._embed(encoded, batch), batches),
-                                 vectors, progress)
+                self._collect(map(embed, batches), vectors, tokens, progress)
+        else:
+            with ThreadPoolExecutor(self.threads) as pool:
+                self._collect(pool.map(embed, batches), vectors, tokens, progress)
+        return vectors, tokens
 
-    def _embed(self, encoded: list[np.ndarray], batch: list[int]) -> tuple[list[int], np.ndarray]:
-        """Mean-pooled unit vectors of the texts whose token ids are encoded[i], i in batch."""
+    def _embed(self, encoded: list[np.ndarray], batch: list[int], with_tokens: bool
+               ) -> tuple[list[int], np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Mean-pooled unit vectors of the texts whose token ids are encoded[i], i in batch,
+        and (with_tokens) each one's quantized unit token vectors, [CLS]/[SEP] left out."""
         width = max(len(encoded[i]) for i in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -143,18 +273,21 @@ class OnnxEncoder:
                                           "token_type_ids": np.zeros_like(ids)})[0]
         summed = (hidden * mask[..., None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return batch, pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        tokens = [quantize(_unit_rows(hidden[row, 1:len(encoded[i]) - 1]))
+                  for row, i in enumerate(batch)] if with_tokens else []
+        return batch, _unit_rows(pooled), tokens
 
     @staticmethod
-    def _collect(embedded, vectors: np.ndarray,
-                 progress: Callable[[int, int], None] | None) -> np.ndarray:
+    def _collect(embedded, vectors: np.ndarray, tokens: list[tuple[np.ndarray, np.ndarray]],
+                 progress: Callable[[int, int], None] | None) -> None:
         done = 0
-        for batch, pooled in embedded:
+        for batch, pooled, token_rows in embedded:
             vectors[batch] = pooled
+            for i, rows in zip(batch, token_rows):
+                tokens[i] = rows
             done += len(batch)
             if progress:
                 progress(done, len(vectors))
-        return vectors
 
 
 def _batches_by_length(lengths: list[int], tokens_per_batch: int) -> list[list[int]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rag.embed import OnnxEncoder, make_encoder
+from rag.embed import OnnxEncoder, TokenVectors, make_encoder
 from rag.errors import ConfigError
 
 
@@ -27,7 +27,13 @@ class _EmbedActor:
         self.encoder = encoder
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"row": batch["row"], "vector": self.encoder.encode(list(batch["text"]))}
+        vectors, tokens = self.encoder.encode_with_tokens(list(batch["text"]))
+        # ragged, so each text's int8 token rows and scales travel as bytes
+        return {"row": batch["row"], "vector": vectors,
+                "tokens": np.array([tokens.values[a:b].tobytes() for a, b in
+                                    zip(tokens.offsets[:-1], tokens.offsets[1:])], dtype=object),
+                "scales": np.array([tokens.scales[a:b].tobytes() for a, b in
+                                    zip(tokens.offsets[:-1], tokens.offsets[1:])], dtype=object)}
 
 
 class RayEncoder:
@@ -70,8 +76,16 @@ class RayEncoder:
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Encode texts to an (n, 384) float32 matrix of unit vectors, in input order;
         `progress(done, total)` is called as batches come back."""
+        return self.encode_with_tokens(texts, progress, batch_size)[0]
+
+    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None,
+                           batch_size: int | None = None) -> tuple[np.ndarray, TokenVectors]:
+        """encode(), and every text's token vectors."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        parts: list[tuple[np.ndarray, np.ndarray]] = [
+            (np.zeros((0, self.dimension), np.int8), np.zeros(0, np.float32))] * len(texts)
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return out, TokenVectors.from_parts(parts, self.dimension)
         import logging
 
         import ray
@@ -85,14 +99,16 @@ class RayEncoder:
                                                 "threads": self.threads},
             batch_size=batch_size or self.batch_size, batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=self.workers), num_cpus=self.threads)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         done = 0
         for batch in embedded.iter_batches(batch_format="numpy", batch_size=None):
             out[batch["row"]] = batch["vector"]
+            for row, values, scales in zip(batch["row"], batch["tokens"], batch["scales"]):
+                parts[int(row)] = (np.frombuffer(values, np.int8).reshape(-1, self.dimension),
+                                   np.frombuffer(scales, np.float32))
             done += len(batch["row"])
             if progress:
                 progress(done, len(texts))
-        return out
+        return out, TokenVectors.from_parts(parts, self.dimension)
 
     @staticmethod
     def shutdown() -> None:

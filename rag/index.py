@@ -24,11 +24,13 @@ import numpy as np
 from rag.chunk import Chunk, Entity, Sentence
 from rag.config import Settings, parse_store
 from rag.corpus import file_sha256
+from rag.embed import TokenVectors
 from rag.errors import ConfigError, IndexCorrupt, IndexMissing, RagError
 from rag.store import BuildStore, Store, open_store, read_pointer
 
-FORMAT_VERSION = 3  # 3: vectors behind the Store seam, BM25 postings stored
+FORMAT_VERSION = 4  # 3: vectors behind the Store seam, BM25 postings stored; 4: token vectors
 TABLE = "table.json"
+TOKENS = "tokens.npz"  # every sentence's token vectors (embed.TokenVectors), whatever the store
 BUILD_NAME = re.compile(r"build-\d{8}T\d{6}-[0-9a-f]{6}")
 
 
@@ -53,6 +55,7 @@ class Index:
     sentences: tuple[Sentence, ...]
     store: BuildStore  # chunk vectors, BM25 postings, sentence vectors; searched through it
     sentence_vectors: np.ndarray  # (len(sentences), dim), unit rows
+    sentence_tokens: TokenVectors  # each sentence's token vectors, for late interaction
 
 
 def new_build_name() -> str:
@@ -130,7 +133,7 @@ def check_index_folder(index_dir: Path) -> None:
 
 def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, manifest: dict,
                 documents: dict[str, Document], chunks: list[Chunk],
-                sentences: list[Sentence]) -> None:
+                sentences: list[Sentence], sentence_tokens: TokenVectors) -> None:
     """Write build `name` (its vectors already upserted into `vectors`), switch to it, and
     retire old builds. On any failure the half-written build is removed and the live one
     stays."""
@@ -141,6 +144,8 @@ def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, m
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
         (tmp / TABLE).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        np.savez(tmp / TOKENS, values=sentence_tokens.values, scales=sentence_tokens.scales,
+                 offsets=sentence_tokens.offsets)
         manifest["store"] = {"uri": store.spec.uri, **vectors.seal(tmp)}
         files = sorted(p.name for p in tmp.iterdir())
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
@@ -221,8 +226,10 @@ def load_index(index_dir: Path, settings: Settings | None = None) -> Index:
         chunks = tuple(Chunk(**c) for c in table["chunks"])
         sentences = tuple(Sentence(**{**s, "entities": tuple(Entity(**e) for e in s["entities"])})
                           for s in table["sentences"])
+        with np.load(build / TOKENS, allow_pickle=False) as data:
+            tokens = TokenVectors(data["values"], data["scales"], data["offsets"])
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexCorrupt(f"The index in {build} cannot be read ({type(e).__name__}). {fix}") from None
-    if len(sentence_vectors) != len(sentences):
+    if len(sentence_vectors) != len(sentences) or len(tokens) != len(sentences):
         raise IndexCorrupt(f"The index in {build} does not match its tables. {fix}")
-    return Index(build, manifest, documents, chunks, sentences, vectors, sentence_vectors)
+    return Index(build, manifest, documents, chunks, sentences, vectors, sentence_vectors, tokens)

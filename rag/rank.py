@@ -22,6 +22,7 @@ from importlib import resources
 import numpy as np
 
 from rag.chunk import Sentence
+from rag.embed import QuestionVectors
 from rag.retrieve import STOPWORDS, Retriever, ScoredSentence
 
 # Expected entity labels by question form, first match wins.
@@ -61,11 +62,12 @@ SENTENCE_FEATURES = (
     "rest", "salient_missing", "salient_missing_paragraph", "bigram", "chunk", "type_match",
     "type_missing", "title", "words", "leaning", "window_cosine", "window_cosine_gap",
     "paragraph_cosine", "paragraph_cosine_gap", "type_missing_elsewhere", "rarest_missing",
-    "negation_mismatch", "rest_window", "article_missing",
+    "negation_mismatch", "rest_window", "article_missing", "token_alignment",
+    "token_alignment_gap", "weakest_token",
 )
 # Filled in once all of a question's candidates are known.
 _PER_QUESTION = frozenset({"cosine_gap", "lexical_gap", "paragraph_gap", "window_cosine_gap",
-                           "paragraph_cosine_gap", "type_missing_elsewhere"})
+                           "paragraph_cosine_gap", "type_missing_elsewhere", "token_alignment_gap"})
 # Fewer than the sentence model's, and not its raw score: with those, the fit follows SQuAD's
 # adversarial questions and loses the plain signals (no shared words, unknown names) of the
 # unanswerable news questions (leave-one-source-out, bench/fit_ranking.py).
@@ -221,14 +223,36 @@ def _bigram(q: QuestionTerms, present: set[str], sequence: tuple[str, ...]) -> f
     return found / len(pairs)
 
 
+def token_alignment(question: QuestionVectors, tokens: np.ndarray, firsts: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Late interaction (MaxSim, as ColBERT scores) with each of several sentences, whose
+    token vectors are `tokens`, the sentence's rows starting at `firsts`: each question
+    token's best cosine with any token of the sentence. Returns, per sentence, the mean over
+    all question tokens, and the lowest over the pieces of its content words (a word of the
+    question that nothing in the sentence resembles); 0 for a sentence without tokens."""
+    n = len(firsts)
+    if not len(tokens) or not len(question.tokens):
+        return np.zeros(n), np.zeros(n)
+    cosines = question.tokens @ tokens.T  # question tokens x all sentences' tokens
+    lengths = np.diff(np.append(firsts, len(tokens)))
+    filled = lengths > 0
+    best = np.zeros((len(question.tokens), n), dtype=np.float32)
+    best[:, filled] = np.maximum.reduceat(cosines, firsts[filled], axis=1)
+    content = best[question.content] if question.content.any() else best
+    return best.mean(axis=0) * filled, content.min(axis=0) * filled
+
+
 def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSentence],
-                      retriever: Retriever) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
+                      retriever: Retriever, vectors: QuestionVectors
+                      ) -> tuple[np.ndarray, list[tuple[int, int] | None]]:
     """One row of SENTENCE_FEATURES per candidate, and the answer entity found in each."""
     rest = frozenset(set(q.terms) - q.salient) or None
     rarest = {q.terms[int(np.argmax(q.weights))]} if q.terms else set()
     negated = bool(_NEGATION.search(question))
+    alignments, weakest = token_alignment(vectors, *retriever.sentence_tokens(
+        [c.index for c in candidates]))
     rows, spans = [], []
-    for c in candidates:
+    for n, c in enumerate(candidates):
         s, i = c.sentence, c.index
         span = answer_entity(s, q.labels, question) if q.labels else None
         spans.append(span)
@@ -253,6 +277,7 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             "negation_mismatch": float(negated != bool(_NEGATION.search(s.text))),
             # Missing from the article itself, not from the corpus: the same at any corpus size.
             "article_missing": _share(q, retriever.document_terms(s.doc), missing=True),
+            "token_alignment": alignments[n], "weakest_token": weakest[n],
         }
         rows.append([0.0 if name in _PER_QUESTION else row[name] for name in SENTENCE_FEATURES])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
@@ -260,7 +285,8 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
         # Gaps to the question's best: the same meaning in a corpus of one article or many.
         for gap, base in (("cosine_gap", "cosine"), ("lexical_gap", "lexical"),
                           ("paragraph_gap", "paragraph"), ("window_cosine_gap", "window_cosine"),
-                          ("paragraph_cosine_gap", "paragraph_cosine")):
+                          ("paragraph_cosine_gap", "paragraph_cosine"),
+                          ("token_alignment_gap", "token_alignment")):
             col = x[:, SENTENCE_FEATURES.index(base)]
             x[:, SENTENCE_FEATURES.index(gap)] = col - col.max()
         typed = x[:, SENTENCE_FEATURES.index("type_match")]
@@ -305,14 +331,15 @@ class Ranker:
         return self._params or shipped_params()
 
     def rank(self, question: str, terms: list[str], candidates: list[ScoredSentence],
-             retriever: Retriever, min_confidence: float | None = None,
+             retriever: Retriever, vectors: QuestionVectors, min_confidence: float | None = None,
              by: str = "full") -> Ranking:
-        """Candidates best first with the confidence of the best; `by="cosine"` ranks by
-        cosine alone (for evaluation)."""
+        """Candidates best first with the confidence of the best; `vectors` are the
+        question's (encoder.encode_question); `by="cosine"` ranks by cosine alone (for
+        evaluation)."""
         if not candidates:
             return Ranking((), 0.0, True)
         q = question_terms(question, terms, retriever)
-        x, spans = sentence_features(question, q, candidates, retriever)
+        x, spans = sentence_features(question, q, candidates, retriever, vectors)
         scores = self.params.sentence.scores(x)
         if by == "cosine":
             scores = x[:, SENTENCE_FEATURES.index("cosine")]

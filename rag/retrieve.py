@@ -106,6 +106,11 @@ class Retriever:
         """Terms of all quotable sentences of one document."""
         return self._document_terms.get(doc, set())
 
+    def sentence_tokens(self, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Token vectors of these sentences of the index, stacked (float32), and where each
+        sentence's rows start."""
+        return self.index.sentence_tokens.rows(positions)
+
     def sentence_terms(self, i: int) -> set[str]:
         """Terms of sentence i of the index."""
         return self._sentence_terms[i]

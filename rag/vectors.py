@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.chunk import Chunk, Sentence
 from rag.config import Settings
-from rag.embed import OnnxEncoder, TorchEncoder
+from rag.embed import OnnxEncoder, TokenVectors, TorchEncoder
 from rag.index import Document, new_build_name, write_build
 from rag.store import DocumentRows, bm25_sparse, open_store
 from rag.terms import Analyzer
@@ -31,28 +31,33 @@ def positions_by_doc(items) -> dict[str, list[int]]:
 
 
 def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: list,
-                 reused: list, progress: Callable[[int, int], None] | None = None
-                 ) -> tuple[np.ndarray, int]:
-    """Stack per-document vectors, embedding the documents that have none yet;
-    `progress(done, total)` follows the embedding."""
+                 reused: list, reused_tokens: list,
+                 progress: Callable[[int, int], None] | None = None
+                 ) -> tuple[np.ndarray, TokenVectors, int]:
+    """Stack per-document vectors and token vectors, embedding the documents that have none
+    yet; `progress(done, total)` follows the embedding."""
     by_doc = positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
             for i in by_doc.get(doc, [])]
-    fresh = None
+    fresh, fresh_rows, tokens_of = None, [], None
     if todo:
         unique = list(dict.fromkeys(todo))  # a repeated text is embedded once
-        vectors_of = encoder.encode(unique, progress=progress)
+        vectors_of, tokens_of = encoder.encode_with_tokens(unique, progress=progress)
         row = {text: i for i, text in enumerate(unique)}
-        fresh = vectors_of[[row[text] for text in todo]]
-    parts, used = [], 0
-    for doc, vectors in zip(documents, reused):
+        fresh_rows = [row[text] for text in todo]
+        fresh = vectors_of[fresh_rows]
+    parts, token_parts, used = [], [], 0  # token_parts: (int8 rows, scales) per text
+    for doc, vectors, tokens in zip(documents, reused, reused_tokens):
         if vectors is None:
             n = len(by_doc.get(doc, []))
             parts.append(fresh[used:used + n])
+            token_parts += [tokens_of.part(i) for i in fresh_rows[used:used + n]]
             used += n
         else:
             parts.append(vectors)
-    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), len(todo)
+            token_parts += [tokens.part(i) for i in range(len(tokens))]
+    return (np.ascontiguousarray(np.vstack(parts), dtype=np.float32),
+            TokenVectors.from_parts(token_parts, encoder.dimension), len(todo))
 
 
 def pool_chunk_vectors(documents: dict, chunks: list[Chunk], sentences: list[Sentence],
@@ -88,7 +93,8 @@ def pool_chunk_vectors(documents: dict, chunks: list[Chunk], sentences: list[Sen
 
 def store_and_switch(settings: Settings, manifest: dict, documents: dict[str, Document],
                      chunks: list[Chunk], sentences: list[Sentence], chunk_matrix: np.ndarray,
-                     sentence_matrix: np.ndarray, started: float) -> None:
+                     sentence_matrix: np.ndarray, sentence_tokens: TokenVectors,
+                     started: float) -> None:
     """Upsert every document's rows into a new build of the store, then switch to it."""
     store = open_store(settings)
     name = new_build_name()
@@ -105,4 +111,5 @@ def store_and_switch(settings: Settings, manifest: dict, documents: dict[str, Do
     except BaseException:
         store.drop(name)
         raise
-    write_build(settings.index_dir, store, name, vectors, manifest, documents, chunks, sentences)
+    write_build(settings.index_dir, store, name, vectors, manifest, documents, chunks, sentences,
+                sentence_tokens)

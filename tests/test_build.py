@@ -58,7 +58,7 @@ def test_failed_build_leaves_the_previous_index(fresh_corpus, encoder):
     before = read_manifest(fresh_corpus.index_dir)
 
     class Exploding:
-        def encode(self, texts, **_):
+        def encode_with_tokens(self, texts, **_):
             raise KeyboardInterrupt  # like Ctrl-C in the middle of embedding
 
     (fresh_corpus.raw_dir / "note.txt").write_text("A Note\n\nThe ferry runs at noon daily.\n",

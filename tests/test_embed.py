@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.embed import OnnxEncoder
+from rag.embed import OnnxEncoder, TokenVectors
 
 
 def test_onnx_query_vectors_match_sentence_transformers(encoder, bot):
@@ -30,3 +30,42 @@ def test_encoding_reports_progress_up_to_the_whole(kind, encoder):
     assert len(seen) > 1 and seen[-1] == (300, 300)
     assert all(total == 300 for _, total in seen)
     assert [done for done, _ in seen] == sorted({done for done, _ in seen})  # rising
+
+
+def test_token_vectors_come_from_the_same_run_as_the_sentence_vectors(encoder):
+    texts = ["The council bought a backup battery.", "Who was the lead researcher?", "x", ""]
+    onnx = OnnxEncoder(threads=2)
+    vectors, tokens = onnx.encode_with_tokens(texts)
+    assert np.array_equal(vectors, onnx.encode(texts))
+    tokenizer = onnx._tokenizer
+    assert [len(tokens.of(i)) for i in range(len(texts))] == [
+        len(tokenizer.encode(t).ids) - 2 for t in texts]  # [CLS] and [SEP] left out
+    assert np.allclose(np.linalg.norm(tokens.of(0), axis=1), 1.0, atol=0.01)
+    _, reference = encoder.encode_with_tokens(texts)
+    for i in range(3):
+        assert (tokens.of(i) * reference.of(i)).sum(axis=1).min() > 0.97
+
+
+@pytest.mark.parametrize("kind", ["onnx", "torch"])
+def test_a_question_marks_its_content_words(kind, encoder):
+    chosen = OnnxEncoder() if kind == "onnx" else encoder
+    question = chosen.encode_question("Who was the lead researcher?")
+    assert question.tokens.shape == (6, 384)  # who was the lead researcher ?
+    assert question.content.tolist() == [False, False, False, True, True, False]
+    assert np.allclose(question.vector, chosen.encode(["Who was the lead researcher?"])[0],
+                       atol=1e-4)
+
+
+def test_token_vectors_keep_each_text_apart():
+    rng = np.random.default_rng(0)
+    texts = [rng.normal(size=(n, 384)) for n in (3, 0, 5)]
+    texts = [t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9) for t in texts]
+    stored = TokenVectors.quantized(texts, 384)
+    assert len(stored) == 3 and stored.values.dtype == np.int8
+    for i, t in enumerate(texts):
+        assert np.allclose(stored.of(i), t, atol=0.02)
+    stacked, firsts = stored.rows([2, 1, 0])
+    assert firsts.tolist() == [0, 5, 5] and len(stacked) == 8
+    assert np.array_equal(stacked[:5], stored.of(2)) and np.array_equal(stacked[5:], stored.of(0))
+    again = stored.take([2, 0])
+    assert np.array_equal(again.of(0), stored.of(2)) and np.array_equal(again.of(1), stored.of(0))

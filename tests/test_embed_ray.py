@@ -32,14 +32,18 @@ def test_ray_vectors_match_local_ones(bot):
     from rag.embed_ray import RayEncoder
 
     texts = [c.text for c in bot.index.chunks] + [s.text for s in bot.index.sentences[:60]]
-    local = make_encoder(bot.settings.model, "onnx", for_builds=True).encode(texts)
+    local, local_tokens = make_encoder(bot.settings.model, "onnx",
+                                       for_builds=True).encode_with_tokens(texts)
     encoder = RayEncoder(bot.settings.model, "onnx", workers=2, batch_size=16)
     try:
-        remote = encoder.encode(texts)
+        remote, remote_tokens = encoder.encode_with_tokens(texts)
     finally:
         encoder.shutdown()
     assert remote.shape == local.shape
     assert float(np.min(np.sum(remote * local, axis=1))) >= 0.9999
+    assert np.array_equal(remote_tokens.offsets, local_tokens.offsets)  # each text's own tokens
+    for i in (0, len(texts) // 2, len(texts) - 1):
+        assert (remote_tokens.of(i) * local_tokens.of(i)).sum(axis=1).min() >= 0.99
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
-"""A build's vectors: unchanged documents keep theirs (never re-embedded), a text that occurs
-twice is embedded once, and every document's rows go into a new build that becomes live."""
+"""A build's vectors: unchanged documents keep theirs and their token vectors (never
+re-embedded), a text that occurs twice is embedded once, and every document's rows go into
+a new build that becomes live."""
 
 import dataclasses
 import time
@@ -18,9 +19,13 @@ class Recording:
     def __init__(self, encoder):
         self.encoder, self.batches = encoder, []
 
-    def encode(self, texts, **options):
+    def encode_with_tokens(self, texts, **options):
         self.batches.append(list(texts))
-        return self.encoder.encode(texts, **options)
+        return self.encoder.encode_with_tokens(texts, **options)
+
+    @property
+    def dimension(self):
+        return self.encoder.dimension
 
 
 def test_positions_are_grouped_by_document_in_order(bot):
@@ -33,41 +38,52 @@ def test_positions_are_grouped_by_document_in_order(bot):
 
 
 def test_reused_vectors_are_not_re_embedded(bot, encoder):
-    chunks, documents = list(bot.index.chunks), bot.index.documents
-    groups = positions_by_doc(chunks)
+    index = bot.index
+    sentences, documents = list(index.sentences), index.documents
+    groups = positions_by_doc(sentences)
     kept, fresh = list(documents)[0], list(documents)[1:]
-    reused = [bot.index.store.chunk_vectors(groups[kept]) if doc == kept else None
-              for doc in documents]
+    reused = [index.sentence_vectors[groups[kept]] if doc == kept else None for doc in documents]
+    reused_tokens = [index.sentence_tokens.take(groups[kept]) if doc == kept else None
+                     for doc in documents]
     recording = Recording(encoder)
-    matrix, embedded = fill_vectors(recording, documents, chunks, reused)
-    assert matrix.dtype == np.float32 and matrix.shape == (len(chunks), 384)
+    matrix, tokens, embedded = fill_vectors(recording, documents, sentences, reused, reused_tokens)
+    assert matrix.dtype == np.float32 and matrix.shape == (len(sentences), 384)
+    assert len(tokens) == len(sentences)
     assert embedded == sum(len(groups[doc]) for doc in fresh)
     assert [text for batch in recording.batches for text in batch] == [
-        chunks[p].text for doc in fresh for p in groups[doc]]
+        sentences[p].text for doc in fresh for p in groups[doc]]
     assert np.array_equal(matrix[groups[kept]], reused[0])  # as stored, row for row
-    again = encoder.encode([chunks[p].text for p in groups[fresh[0]]])
+    for p in groups[kept]:
+        assert np.array_equal(tokens.of(p), index.sentence_tokens.of(p))
+    again, again_tokens = encoder.encode_with_tokens([sentences[p].text for p in groups[fresh[0]]])
     assert np.allclose(matrix[groups[fresh[0]]], again, atol=1e-6)
+    assert np.allclose(tokens.of(groups[fresh[0]][0]), again_tokens.of(0), atol=0.01)
 
 
 def test_identical_texts_are_embedded_once(bot, encoder):
-    first = bot.index.chunks[0]
+    first = bot.index.sentences[0]
     twin = dataclasses.replace(first, start=first.start + 1)  # same text, another place
     recording = Recording(encoder)
-    matrix, embedded = fill_vectors(recording, {first.doc: None}, [first, twin], [None])
+    matrix, tokens, embedded = fill_vectors(recording, {first.doc: None}, [first, twin], [None],
+                                            [None])
     assert recording.batches == [[first.text]] and embedded == 2
-    assert np.array_equal(matrix[0], matrix[1])
+    assert np.array_equal(matrix[0], matrix[1]) and np.array_equal(tokens.of(0), tokens.of(1))
 
 
 def test_nothing_to_embed_calls_no_model(bot):
     class Refusing:
-        def encode(self, texts, **_):
+        dimension = 384
+
+        def encode_with_tokens(self, texts, **_):
             raise AssertionError(f"embedded {len(texts)} texts")
 
-    groups = positions_by_doc(bot.index.chunks)
-    reused = [bot.index.store.chunk_vectors(groups[doc]) for doc in bot.index.documents]
-    matrix, embedded = fill_vectors(Refusing(), bot.index.documents, list(bot.index.chunks),
-                                    reused, False)
-    assert embedded == 0 and len(matrix) == len(bot.index.chunks)
+    index = bot.index
+    groups = positions_by_doc(index.sentences)
+    reused = [index.sentence_vectors[groups[doc]] for doc in index.documents]
+    tokens = [index.sentence_tokens.take(groups[doc]) for doc in index.documents]
+    matrix, _, embedded = fill_vectors(Refusing(), index.documents, list(index.sentences),
+                                       reused, tokens)
+    assert embedded == 0 and len(matrix) == len(index.sentences)
 
 
 def test_every_documents_rows_go_into_a_new_live_build(bot, tmp_path):
@@ -77,12 +93,15 @@ def test_every_documents_rows_go_into_a_new_live_build(bot, tmp_path):
     manifest = {key: value for key, value in index.manifest.items() if key not in ("files", "store")}
     chunk_matrix = index.store.chunk_vectors(list(range(len(index.chunks))))
     store_and_switch(settings, manifest, index.documents, list(index.chunks), list(index.sentences),
-                     chunk_matrix, index.sentence_vectors, time.perf_counter())
+                     chunk_matrix, index.sentence_vectors, index.sentence_tokens,
+                     time.perf_counter())
     copy = load_index(settings.index_dir, settings)
     assert copy.path.parent == settings.index_dir and copy.chunks == index.chunks
     assert copy.manifest["build_seconds"] >= 0
     assert np.array_equal(copy.store.chunk_vectors(list(range(len(index.chunks)))), chunk_matrix)
     assert np.array_equal(copy.sentence_vectors, index.sentence_vectors)
+    assert all(np.array_equal(getattr(copy.sentence_tokens, f), getattr(index.sentence_tokens, f))
+               for f in ("values", "scales", "offsets"))
     terms = bot.retriever.question_terms("Who is Betsy Cooper?")
     vector = bot.encoder.encode(["Who is Betsy Cooper?"])[0]
     assert copy.store.search(vector, query_sparse(terms), 5) == index.store.search(
@@ -96,7 +115,8 @@ def test_a_failure_while_writing_rows_leaves_no_build(bot, tmp_path):
     too_few = index.store.chunk_vectors([0])  # one row for every chunk: cannot be stored
     with pytest.raises(IndexError):
         store_and_switch(settings, {}, index.documents, list(index.chunks), list(index.sentences),
-                         too_few, index.sentence_vectors, time.perf_counter())
+                         too_few, index.sentence_vectors, index.sentence_tokens,
+                         time.perf_counter())
     assert list(settings.index_dir.iterdir()) == []
 
 
