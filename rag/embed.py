@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -53,6 +54,13 @@ class TokenVectors:
         return self.values[gather].astype(np.float32) * self.scales[gather, None], firsts
 
     def take(self, positions: Sequence[int]) -> "TokenVectors":
+        """These texts only; a run of consecutive texts (one document's sentences) is a view,
+        not a copy."""
+        positions = list(positions)
+        if positions and positions == list(range(positions[0], positions[-1] + 1)):
+            a, b = int(self.offsets[positions[0]]), int(self.offsets[positions[-1] + 1])
+            return TokenVectors(self.values[a:b], self.scales[a:b],
+                                self.offsets[positions[0]:positions[-1] + 2] - a)
         return TokenVectors.from_parts([self.part(i) for i in positions], self.values.shape[1])
 
     @classmethod
@@ -152,17 +160,26 @@ class TorchEncoder:
                 progress(min(start + step, len(texts)), len(texts))
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
-    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None
-                           ) -> tuple[np.ndarray, TokenVectors]:
-        """encode(), and every text's token vectors."""
-        vectors = self.encode(texts, progress=progress)
+    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None,
+                           batch_size: int = 64) -> tuple[np.ndarray, TokenVectors]:
+        """encode(), and every text's token vectors, from the same run of the model."""
         if not texts:
-            return vectors, TokenVectors.quantized([], self.dimension)
-        with self._lock:
-            tokens = self._model.encode(texts, output_value="token_embeddings", batch_size=64,
-                                        convert_to_numpy=False, show_progress_bar=False)
-        return vectors, TokenVectors.quantized(
-            [_unit_rows(t.float().numpy()[1:-1]) for t in tokens], self.dimension)
+            return (np.zeros((0, self.dimension), dtype=np.float32),
+                    TokenVectors.quantized([], self.dimension))
+        step = len(texts) if progress is None else batch_size * 4
+        vectors, parts = [], []
+        for start in range(0, len(texts), step):
+            with self._lock:
+                outputs = self._model.encode(texts[start:start + step], output_value=None,
+                                             batch_size=batch_size, show_progress_bar=False)
+            for output in outputs:  # token rows are padded to the batch: cut at the mask
+                n = int(output["attention_mask"].sum())
+                vectors.append(output["sentence_embedding"].float().numpy())
+                parts.append(quantize(_unit_rows(output["token_embeddings"][1:n - 1].float().numpy())))
+            if progress:
+                progress(min(start + step, len(texts)), len(texts))
+        return (_unit_rows(np.vstack(vectors)).astype(np.float32),
+                TokenVectors.from_parts(parts, self.dimension))
 
     def encode_question(self, question: str) -> QuestionVectors:
         vector, tokens = self.encode_with_tokens([question])
@@ -227,18 +244,17 @@ class OnnxEncoder:
                            ) -> tuple[np.ndarray, TokenVectors]:
         """encode(), and every text's token vectors, from the same run of the model."""
         vectors, tokens = self._encode(texts, TOKENS_PER_BATCH, progress, with_tokens=True)
-        return vectors, TokenVectors.from_parts(tokens, self.dimension)
+        return vectors, cast(TokenVectors, tokens)
 
     def encode_question(self, question: str) -> QuestionVectors:
-        vectors, tokens = self._encode([question], TOKENS_PER_BATCH, None, with_tokens=True)
+        vectors, tokens = self.encode_with_tokens([question])
         pieces = self._tokenizer.encode(question).tokens
-        values, scales = tokens[0]
-        return QuestionVectors(vectors[0], values.astype(np.float32) * scales[:, None],
+        return QuestionVectors(vectors[0], tokens.of(0),
                                content_pieces([p for p in pieces if p not in _SPECIAL]))
 
     def _encode(self, texts: list[str], tokens_per_batch: int,
                 progress: Callable[[int, int], None] | None, with_tokens: bool
-                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+                ) -> tuple[np.ndarray, TokenVectors | None]:
         # Only the ids are kept: the tokenizer's Encoding objects of a 1.9 MB article's 15,000
         # sentences took 400 MB.
         encoded = [np.array(e.ids, dtype=np.int64) for start in range(0, len(texts), 1024)
@@ -246,7 +262,13 @@ class OnnxEncoder:
         lengths = [len(ids) for ids in encoded]
         batches = _batches_by_length(lengths, tokens_per_batch)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        tokens: list[tuple[np.ndarray, np.ndarray]] = [quantize(np.zeros((0, self.dimension)))] * len(texts)
+        tokens = None
+        if with_tokens:  # filled in place: a large article's token vectors are held once
+            counts = [max(n - 2, 0) for n in lengths]  # [CLS] and [SEP] left out
+            offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum(counts)
+            tokens = TokenVectors(np.empty((int(offsets[-1]), self.dimension), dtype=np.int8),
+                                  np.empty(int(offsets[-1]), dtype=np.float32), offsets)
 
         def embed(batch: list[int]):
             return self._embed(encoded, batch, with_tokens)
@@ -278,13 +300,15 @@ class OnnxEncoder:
         return batch, _unit_rows(pooled), tokens
 
     @staticmethod
-    def _collect(embedded, vectors: np.ndarray, tokens: list[tuple[np.ndarray, np.ndarray]],
+    def _collect(embedded, vectors: np.ndarray, tokens: TokenVectors | None,
                  progress: Callable[[int, int], None] | None) -> None:
         done = 0
         for batch, pooled, token_rows in embedded:
             vectors[batch] = pooled
-            for i, rows in zip(batch, token_rows):
-                tokens[i] = rows
+            if tokens is not None:
+                for i, (values, scales) in zip(batch, token_rows):
+                    a, b = tokens.offsets[i], tokens.offsets[i + 1]
+                    tokens.values[a:b], tokens.scales[a:b] = values, scales
             done += len(batch)
             if progress:
                 progress(done, len(vectors))

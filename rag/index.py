@@ -30,7 +30,9 @@ from rag.store import BuildStore, Store, open_store, read_pointer
 
 FORMAT_VERSION = 4  # 3: vectors behind the Store seam, BM25 postings stored; 4: token vectors
 TABLE = "table.json"
-TOKENS = "tokens.npz"  # every sentence's token vectors (embed.TokenVectors), whatever the store
+# Every sentence's token vectors (embed.TokenVectors), whatever the store: the int8 rows are
+# memory-mapped on load, so a question touches only its candidates' pages.
+TOKENS, TOKEN_SCALES = "tokens.npy", "token-scales.npz"
 BUILD_NAME = re.compile(r"build-\d{8}T\d{6}-[0-9a-f]{6}")
 
 
@@ -144,8 +146,8 @@ def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, m
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
         (tmp / TABLE).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        np.savez(tmp / TOKENS, values=sentence_tokens.values, scales=sentence_tokens.scales,
-                 offsets=sentence_tokens.offsets)
+        np.save(tmp / TOKENS, sentence_tokens.values)
+        np.savez(tmp / TOKEN_SCALES, scales=sentence_tokens.scales, offsets=sentence_tokens.offsets)
         manifest["store"] = {"uri": store.spec.uri, **vectors.seal(tmp)}
         files = sorted(p.name for p in tmp.iterdir())
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
@@ -226,10 +228,18 @@ def load_index(index_dir: Path, settings: Settings | None = None) -> Index:
         chunks = tuple(Chunk(**c) for c in table["chunks"])
         sentences = tuple(Sentence(**{**s, "entities": tuple(Entity(**e) for e in s["entities"])})
                           for s in table["sentences"])
-        with np.load(build / TOKENS, allow_pickle=False) as data:
-            tokens = TokenVectors(data["values"], data["scales"], data["offsets"])
+        tokens = _load_tokens(build)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexCorrupt(f"The index in {build} cannot be read ({type(e).__name__}). {fix}") from None
     if len(sentence_vectors) != len(sentences) or len(tokens) != len(sentences):
         raise IndexCorrupt(f"The index in {build} does not match its tables. {fix}")
     return Index(build, manifest, documents, chunks, sentences, vectors, sentence_vectors, tokens)
+
+
+def _load_tokens(build: Path) -> TokenVectors:
+    with np.load(build / TOKEN_SCALES, allow_pickle=False) as data:
+        scales, offsets = data["scales"], data["offsets"]
+    values = np.load(build / TOKENS, mmap_mode="r", allow_pickle=False)
+    if values.ndim != 2 or len(values) != len(scales) or offsets[-1] != len(scales):
+        raise ValueError("token vectors do not match their scales")
+    return TokenVectors(values, scales, offsets)

@@ -47,7 +47,7 @@ def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: li
         fresh_rows = [row[text] for text in todo]
         fresh = vectors_of[fresh_rows]
     parts, token_parts, used = [], [], 0  # token_parts: (int8 rows, scales) per text
-    for doc, vectors, tokens in zip(documents, reused, reused_tokens):
+    for doc, vectors, kept_tokens in zip(documents, reused, reused_tokens):
         if vectors is None:
             n = len(by_doc.get(doc, []))
             parts.append(fresh[used:used + n])
@@ -55,9 +55,12 @@ def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: li
             used += n
         else:
             parts.append(vectors)
-            token_parts += [tokens.part(i) for i in range(len(tokens))]
-    return (np.ascontiguousarray(np.vstack(parts), dtype=np.float32),
-            TokenVectors.from_parts(token_parts, encoder.dimension), len(todo))
+            token_parts += [kept_tokens.part(i) for i in range(len(kept_tokens))]
+    if tokens_of is not None and len(token_parts) == len(tokens_of) == len(todo):
+        tokens = tokens_of  # all new and no text twice: already in order, not copied again
+    else:
+        tokens = TokenVectors.from_parts(token_parts, encoder.dimension)
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), tokens, len(todo)
 
 
 def pool_chunk_vectors(documents: dict, chunks: list[Chunk], sentences: list[Sentence],

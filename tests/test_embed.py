@@ -69,3 +69,15 @@ def test_token_vectors_keep_each_text_apart():
     assert np.array_equal(stacked[:5], stored.of(2)) and np.array_equal(stacked[5:], stored.of(0))
     again = stored.take([2, 0])
     assert np.array_equal(again.of(0), stored.of(2)) and np.array_equal(again.of(1), stored.of(0))
+
+
+def test_one_documents_token_vectors_are_a_view():
+    rng = np.random.default_rng(1)
+    stored = TokenVectors.quantized([rng.normal(size=(n, 8)) for n in (2, 3, 0, 4)], 8)
+    run = stored.take([1, 2, 3])
+    assert np.shares_memory(run.values, stored.values)
+    assert [len(run.of(i)) for i in range(3)] == [3, 0, 4]
+    assert np.array_equal(run.of(2), stored.of(3))
+    scattered = stored.take([3, 0])
+    assert not np.shares_memory(scattered.values, stored.values)
+    assert np.array_equal(scattered.of(0), stored.of(3)) and np.array_equal(scattered.of(1), stored.of(0))

@@ -37,7 +37,7 @@ def test_truncated_index_file_is_detected_and_rebuilt(fresh_corpus, encoder):
 def test_manifest_is_valid_json_listing_file_hashes(bot):
     manifest = json.loads((bot.index.path / "manifest.json").read_text(encoding="utf-8"))
     store_files = {"chunks.faiss", "store.npz"} if bot.settings.store == "faiss" else set()
-    assert set(manifest["files"]) == {"table.json", "tokens.npz"} | store_files
+    assert set(manifest["files"]) == {"table.json", "tokens.npy", "token-scales.npz"} | store_files
 
 
 def test_no_index_yet_is_none_and_a_bad_pointer_is_corrupt(tmp_path):

@@ -32,7 +32,8 @@ def test_each_build_is_a_folder_and_current_names_the_live_one(fresh_corpus, enc
     name = live(settings.index_dir)
     assert BUILD_NAME.fullmatch(name) and builds(settings.index_dir) == [name]
     folder = settings.index_dir / name
-    assert {p.name for p in folder.iterdir()} == {*FILES, "table.json", "tokens.npz", "manifest.json"}
+    assert {p.name for p in folder.iterdir()} == {*FILES, "table.json", "tokens.npy",
+                                                   "token-scales.npz", "manifest.json"}
     assert read_manifest(settings.index_dir)["store"] == {
         "uri": "faiss", "dim": 384, "chunks": read_manifest(settings.index_dir)["counts"]["chunks"],
         "sentences": read_manifest(settings.index_dir)["counts"]["sentences"]}
