@@ -34,6 +34,29 @@ def test_truncated_index_file_is_detected_and_rebuilt(fresh_corpus, encoder):
     assert index.chunks
 
 
+def test_altered_token_vectors_are_detected_and_rebuilt(fresh_corpus, encoder):
+    build_index(fresh_corpus, encoder=encoder)
+    live = fresh_corpus.index_dir / (fresh_corpus.index_dir / POINTER).read_text().strip()
+    data = bytearray((live / "tokens.npy").read_bytes())
+    data[-1] ^= 0xFF  # one token's last value changed, size kept
+    (live / "tokens.npy").write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match="tokens.npy is truncated or altered"):
+        load_index(fresh_corpus.index_dir)
+    index = ensure_index(fresh_corpus, encoder)
+    assert len(index.sentence_tokens) == len(index.sentences)
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_with_token_vectors(fresh_corpus, encoder):
+    build_index(fresh_corpus, encoder=encoder)
+    live = fresh_corpus.index_dir / (fresh_corpus.index_dir / POINTER).read_text().strip()
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = manifest["params"]["format_version"] = 3  # before tokens
+    (live / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = ensure_index(fresh_corpus, encoder)
+    assert index.path != live and index.manifest["format_version"] == 4
+    assert len(index.sentence_tokens) == len(index.sentences) > 0
+
+
 def test_manifest_is_valid_json_listing_file_hashes(bot):
     manifest = json.loads((bot.index.path / "manifest.json").read_text(encoding="utf-8"))
     store_files = {"chunks.faiss", "store.npz"} if bot.settings.store == "faiss" else set()
