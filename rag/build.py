@@ -271,7 +271,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     if fresh:
         say(BuildStep("embedding", f"  embedding {sum(s.doc in fresh for s in sentences)} "
                       f"sentences of {len(fresh)} articles ..."))
-    sentence_matrix, token_matrix, _ = fill_vectors(
+    sentence_matrix, token_parts, _ = fill_vectors(
         encoder, documents, sentences, sentence_vectors, sentence_tokens,
         lambda done, total: say(BuildStep("embedding", "", done, total)))
     chunk_matrix, embedded = pool_chunk_vectors(documents, chunks, sentences, sentence_matrix,
@@ -299,7 +299,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     say(BuildStep("writing", f"  writing {len(chunks)} chunks and {len(sentences)} sentences "
                   f"to {settings.store} ..."))
     store_and_switch(settings, manifest, documents, chunks, sentences, chunk_matrix,
-                     sentence_matrix, token_matrix, started)
+                     sentence_matrix, token_parts, started)
     _remove_stale_clean_files(settings, documents)
     say(BuildStep("done", f"Index written: {len(documents)} documents, {len(chunks)} chunks "
                   f"({embedded} new), {len(sentences)} sentences in "

@@ -102,7 +102,8 @@ def content_pieces(pieces: Sequence[str]) -> np.ndarray:
     keep, current = [], False
     for piece in pieces:
         if not piece.startswith("##"):
-            current = bool(re.search(r"\w", piece)) and piece not in STOPWORDS
+            current = (bool(re.search(r"\w", piece)) and piece not in STOPWORDS
+                       and piece not in _SPECIAL)
         keep.append(current)
     return np.array(keep, dtype=bool)
 
@@ -248,9 +249,9 @@ class OnnxEncoder:
 
     def encode_question(self, question: str) -> QuestionVectors:
         vectors, tokens = self.encode_with_tokens([question])
-        pieces = self._tokenizer.encode(question).tokens
-        return QuestionVectors(vectors[0], tokens.of(0),
-                               content_pieces([p for p in pieces if p not in _SPECIAL]))
+        # Cut by position, as _embed cuts the rows: a question may contain "[SEP]" itself.
+        pieces = self._tokenizer.encode(question).tokens[1:-1]
+        return QuestionVectors(vectors[0], tokens.of(0), content_pieces(pieces))
 
     def _encode(self, texts: list[str], tokens_per_batch: int,
                 progress: Callable[[int, int], None] | None, with_tokens: bool

@@ -16,6 +16,8 @@ import re
 import shutil
 import time
 import uuid
+import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -135,7 +137,7 @@ def check_index_folder(index_dir: Path) -> None:
 
 def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, manifest: dict,
                 documents: dict[str, Document], chunks: list[Chunk],
-                sentences: list[Sentence], sentence_tokens: TokenVectors) -> None:
+                sentences: list[Sentence], sentence_tokens: Sequence[TokenVectors]) -> None:
     """Write build `name` (its vectors already upserted into `vectors`), switch to it, and
     retire old builds. On any failure the half-written build is removed and the live one
     stays."""
@@ -146,8 +148,7 @@ def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, m
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
         (tmp / TABLE).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        np.save(tmp / TOKENS, sentence_tokens.values)
-        np.savez(tmp / TOKEN_SCALES, scales=sentence_tokens.scales, offsets=sentence_tokens.offsets)
+        _write_tokens(tmp, sentence_tokens)
         manifest["store"] = {"uri": store.spec.uri, **vectors.seal(tmp)}
         files = sorted(p.name for p in tmp.iterdir())
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
@@ -228,18 +229,45 @@ def load_index(index_dir: Path, settings: Settings | None = None) -> Index:
         chunks = tuple(Chunk(**c) for c in table["chunks"])
         sentences = tuple(Sentence(**{**s, "entities": tuple(Entity(**e) for e in s["entities"])})
                           for s in table["sentences"])
-        tokens = _load_tokens(build)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        tokens = _load_tokens(build, sentence_vectors.shape[1])
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError,
+            zipfile.BadZipFile) as e:
         raise IndexCorrupt(f"The index in {build} cannot be read ({type(e).__name__}). {fix}") from None
     if len(sentence_vectors) != len(sentences) or len(tokens) != len(sentences):
         raise IndexCorrupt(f"The index in {build} does not match its tables. {fix}")
     return Index(build, manifest, documents, chunks, sentences, vectors, sentence_vectors, tokens)
 
 
-def _load_tokens(build: Path) -> TokenVectors:
+def _write_tokens(folder: Path, parts: Sequence[TokenVectors]) -> None:
+    """The sentences' token vectors, given as consecutive parts, as one tokens.npy (written
+    part by part: a reused part is read from the live index's file, not gathered in memory
+    first) and token-scales.npz."""
+    dimension = parts[0].values.shape[1] if parts else 0
+    counts = [len(part) for part in parts]
+    lengths = [int(part.offsets[-1]) for part in parts]
+    with open(folder / TOKENS, "wb") as out:
+        np.lib.format.write_array_header_1_0(out, {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(np.int8)), "fortran_order": False,
+            "shape": (sum(lengths), dimension)})
+        for part in parts:
+            out.write(np.ascontiguousarray(part.values, dtype=np.int8))
+    offsets = np.zeros(sum(counts) + 1, dtype=np.int64)
+    text, token = 0, 0
+    for part, count, length in zip(parts, counts, lengths):
+        offsets[text + 1:text + count + 1] = part.offsets[1:] + token
+        text, token = text + count, token + length
+    scales = (np.concatenate([part.scales for part in parts]) if parts
+              else np.zeros(0, dtype=np.float32))
+    np.savez(folder / TOKEN_SCALES, scales=scales, offsets=offsets)
+
+
+def _load_tokens(build: Path, dimension: int) -> TokenVectors:
     with np.load(build / TOKEN_SCALES, allow_pickle=False) as data:
         scales, offsets = data["scales"], data["offsets"]
     values = np.load(build / TOKENS, mmap_mode="r", allow_pickle=False)
-    if values.ndim != 2 or len(values) != len(scales) or offsets[-1] != len(scales):
+    if (values.ndim != 2 or values.dtype != np.int8 or values.shape[1] != dimension
+            or scales.ndim != 1 or len(values) != len(scales)
+            or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0
+            or offsets[-1] != len(scales) or (np.diff(offsets) < 0).any()):
         raise ValueError("token vectors do not match their scales")
     return TokenVectors(values, scales, offsets)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -33,9 +33,11 @@ def positions_by_doc(items) -> dict[str, list[int]]:
 def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: list,
                  reused: list, reused_tokens: list,
                  progress: Callable[[int, int], None] | None = None
-                 ) -> tuple[np.ndarray, TokenVectors, int]:
-    """Stack per-document vectors and token vectors, embedding the documents that have none
-    yet; `progress(done, total)` follows the embedding."""
+                 ) -> tuple[np.ndarray, list[TokenVectors], int]:
+    """Stack per-document vectors, embedding the documents that have none yet; the token
+    vectors stay one part per document (an unchanged one's is a view of the live index's
+    memory-mapped file, written out part by part, never held in memory all at once).
+    `progress(done, total)` follows the embedding."""
     by_doc = positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
             for i in by_doc.get(doc, [])]
@@ -46,21 +48,17 @@ def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: li
         row = {text: i for i, text in enumerate(unique)}
         fresh_rows = [row[text] for text in todo]
         fresh = vectors_of[fresh_rows]
-    parts, token_parts, used = [], [], 0  # token_parts: (int8 rows, scales) per text
+    parts, token_parts, used = [], [], 0
     for doc, vectors, kept_tokens in zip(documents, reused, reused_tokens):
         if vectors is None:
             n = len(by_doc.get(doc, []))
             parts.append(fresh[used:used + n])
-            token_parts += [tokens_of.part(i) for i in fresh_rows[used:used + n]]
+            token_parts.append(tokens_of.take(fresh_rows[used:used + n]))
             used += n
         else:
             parts.append(vectors)
-            token_parts += [kept_tokens.part(i) for i in range(len(kept_tokens))]
-    if tokens_of is not None and len(token_parts) == len(tokens_of) == len(todo):
-        tokens = tokens_of  # all new and no text twice: already in order, not copied again
-    else:
-        tokens = TokenVectors.from_parts(token_parts, encoder.dimension)
-    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), tokens, len(todo)
+            token_parts.append(kept_tokens)
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), token_parts, len(todo)
 
 
 def pool_chunk_vectors(documents: dict, chunks: list[Chunk], sentences: list[Sentence],
@@ -96,7 +94,7 @@ def pool_chunk_vectors(documents: dict, chunks: list[Chunk], sentences: list[Sen
 
 def store_and_switch(settings: Settings, manifest: dict, documents: dict[str, Document],
                      chunks: list[Chunk], sentences: list[Sentence], chunk_matrix: np.ndarray,
-                     sentence_matrix: np.ndarray, sentence_tokens: TokenVectors,
+                     sentence_matrix: np.ndarray, sentence_tokens: Sequence[TokenVectors],
                      started: float) -> None:
     """Upsert every document's rows into a new build of the store, then switch to it."""
     store = open_store(settings)

@@ -56,6 +56,19 @@ def test_a_question_marks_its_content_words(kind, encoder):
                        atol=1e-4)
 
 
+
+@pytest.mark.parametrize("kind", ["onnx", "torch"])
+@pytest.mark.parametrize("text", ["what does [SEP] mean in BERT", "is [PAD] a token",
+                                  "[CLS] [SEP] [PAD] [UNK] [MASK]", "", "word " * 400])
+def test_a_question_with_special_tokens_in_it_keeps_one_mark_per_token_vector(
+        kind, text, encoder, bot):
+    chosen = OnnxEncoder() if kind == "onnx" else encoder
+    question = chosen.encode_question(text)
+    assert len(question.content) == len(question.tokens) <= 254
+    assert not question.content[:1].any() or text == "word " * 400  # "what", "is", "[CLS]"
+    if text and len(text) < 1000:  # the chatbot's limit
+        assert bot.ask(text).question == text  # ranks without an error
+
 def test_token_vectors_keep_each_text_apart():
     rng = np.random.default_rng(0)
     texts = [rng.normal(size=(n, 384)) for n in (3, 0, 5)]

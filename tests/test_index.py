@@ -3,10 +3,12 @@ live one, every file checked on load, and only an index folder accepted as --ind
 
 import json
 
+import numpy as np
 import pytest
 
 from rag import ConfigError, IndexCorrupt
 from rag.build import build_index, ensure_index
+from rag.corpus import file_sha256
 from rag.index import BUILD_NAME, check_index_folder, load_index, new_build_name, read_manifest
 from rag.store import POINTER
 
@@ -45,6 +47,34 @@ def test_altered_token_vectors_are_detected_and_rebuilt(fresh_corpus, encoder):
     index = ensure_index(fresh_corpus, encoder)
     assert len(index.sentence_tokens) == len(index.sentences)
 
+
+
+@pytest.mark.parametrize("damage", ["offsets falling", "offsets not from 0", "scales 2-D",
+                                    "not a zip"])
+def test_token_tables_that_hash_right_but_do_not_fit_are_corrupt(fresh_corpus, encoder, damage):
+    """A hand-edited build whose manifest was updated too: checked by shape, not by hash."""
+    build_index(fresh_corpus, encoder=encoder)
+    live = fresh_corpus.index_dir / (fresh_corpus.index_dir / POINTER).read_text().strip()
+    path = live / "token-scales.npz"
+    with np.load(path) as data:
+        scales, offsets = data["scales"], data["offsets"].copy()
+    if damage == "offsets falling":
+        offsets[1], offsets[2] = offsets[2], offsets[1]
+    elif damage == "offsets not from 0":
+        offsets[0] = -1
+    elif damage == "scales 2-D":
+        scales = scales[:, None]
+    with open(path, "wb") as out:
+        if damage == "not a zip":
+            out.write(b"PK\x03\x04 not really a zip")
+        else:
+            np.savez(out, scales=scales, offsets=offsets)
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["token-scales.npz"] = {"bytes": path.stat().st_size,
+                                            "sha256": file_sha256(path)}
+    (live / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="cannot be read"):
+        load_index(fresh_corpus.index_dir)
 
 def test_an_index_of_the_previous_format_is_rebuilt_with_token_vectors(fresh_corpus, encoder):
     build_index(fresh_corpus, encoder=encoder)

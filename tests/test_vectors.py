@@ -48,16 +48,15 @@ def test_reused_vectors_are_not_re_embedded(bot, encoder):
     recording = Recording(encoder)
     matrix, tokens, embedded = fill_vectors(recording, documents, sentences, reused, reused_tokens)
     assert matrix.dtype == np.float32 and matrix.shape == (len(sentences), 384)
-    assert len(tokens) == len(sentences)
+    assert [len(part) for part in tokens] == [len(groups[doc]) for doc in documents]
     assert embedded == sum(len(groups[doc]) for doc in fresh)
     assert [text for batch in recording.batches for text in batch] == [
         sentences[p].text for doc in fresh for p in groups[doc]]
     assert np.array_equal(matrix[groups[kept]], reused[0])  # as stored, row for row
-    for p in groups[kept]:
-        assert np.array_equal(tokens.of(p), index.sentence_tokens.of(p))
+    assert tokens[0] is reused_tokens[0]  # a view of the live index's file, not a copy
     again, again_tokens = encoder.encode_with_tokens([sentences[p].text for p in groups[fresh[0]]])
     assert np.allclose(matrix[groups[fresh[0]]], again, atol=1e-6)
-    assert np.allclose(tokens.of(groups[fresh[0]][0]), again_tokens.of(0), atol=0.01)
+    assert np.allclose(tokens[1].of(0), again_tokens.of(0), atol=0.01)
 
 
 def test_identical_texts_are_embedded_once(bot, encoder):
@@ -67,7 +66,8 @@ def test_identical_texts_are_embedded_once(bot, encoder):
     matrix, tokens, embedded = fill_vectors(recording, {first.doc: None}, [first, twin], [None],
                                             [None])
     assert recording.batches == [[first.text]] and embedded == 2
-    assert np.array_equal(matrix[0], matrix[1]) and np.array_equal(tokens.of(0), tokens.of(1))
+    assert np.array_equal(matrix[0], matrix[1])
+    assert np.array_equal(tokens[0].of(0), tokens[0].of(1))
 
 
 def test_nothing_to_embed_calls_no_model(bot):
@@ -92,9 +92,10 @@ def test_every_documents_rows_go_into_a_new_live_build(bot, tmp_path):
     settings.index_dir.mkdir()
     manifest = {key: value for key, value in index.manifest.items() if key not in ("files", "store")}
     chunk_matrix = index.store.chunk_vectors(list(range(len(index.chunks))))
+    groups = positions_by_doc(index.sentences)
+    token_parts = [index.sentence_tokens.take(groups[doc]) for doc in index.documents]
     store_and_switch(settings, manifest, index.documents, list(index.chunks), list(index.sentences),
-                     chunk_matrix, index.sentence_vectors, index.sentence_tokens,
-                     time.perf_counter())
+                     chunk_matrix, index.sentence_vectors, token_parts, time.perf_counter())
     copy = load_index(settings.index_dir, settings)
     assert copy.path.parent == settings.index_dir and copy.chunks == index.chunks
     assert copy.manifest["build_seconds"] >= 0
@@ -115,7 +116,7 @@ def test_a_failure_while_writing_rows_leaves_no_build(bot, tmp_path):
     too_few = index.store.chunk_vectors([0])  # one row for every chunk: cannot be stored
     with pytest.raises(IndexError):
         store_and_switch(settings, {}, index.documents, list(index.chunks), list(index.sentences),
-                         too_few, index.sentence_vectors, index.sentence_tokens,
+                         too_few, index.sentence_vectors, [index.sentence_tokens],
                          time.perf_counter())
     assert list(settings.index_dir.iterdir()) == []
 
