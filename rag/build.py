@@ -13,7 +13,7 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from rag.embed import OnnxEncoder, TokenVectors, TorchEncoder, make_encoder
 from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, IndexStale,
                         IndexWriteError, RagError)
 from rag.index import FORMAT_VERSION, Document, Index, check_index_folder, load_index, read_manifest
-from rag.vectors import fill_vectors, pool_chunk_vectors, positions_by_doc, store_and_switch
+from rag.vectors import (EmbeddingAhead, fill_vectors, pool_chunk_vectors, positions_by_doc,
+                         store_and_switch)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class BuildStep:
     message: str = ""
     done: int = 0
     total: int = 0
+    within: float = 0.0  # parsing: the share of the current document parsed so far
 
     def __str__(self) -> str:
         return self.message
@@ -160,12 +162,23 @@ def build_index(settings: Settings, force: bool = False,
         try:
             encoder = encoder or make_encoder(settings.model, settings.build_encoder,
                                               for_builds=True)
-            return _build(settings, manifest, previous, encoder, splitter or SentenceParser(),
-                          str(reason), say, started)
+            with _embedding_ahead(encoder) as ahead:
+                return _build(settings, manifest, previous, encoder, splitter or SentenceParser(),
+                              str(reason), say, started, ahead)
         except OSError as e:
             where = e.filename or settings.index_dir
             raise IndexWriteError(f"Cannot write {where}: {e.strerror or e}. The last good index "
                                   "is kept.") from None
+
+
+def _embedding_ahead(encoder) -> EmbeddingAhead | nullcontext:
+    """Embedding while parsing pays on this machine's cores only: a Ray engine's workers
+    are elsewhere and take whole batches better."""
+    if isinstance(encoder, (OnnxEncoder, TorchEncoder)):
+        # Not torch's: loading spaCy keeps torch out of sys.modules for a moment
+        # (chunk._import_without_torch), so the torch model loads after it, with the first batch.
+        return EmbeddingAhead(encoder, preload=isinstance(encoder, OnnxEncoder))
+    return nullcontext()
 
 
 def _reusable(settings: Settings, manifest: dict | None) -> Index | None:
@@ -202,7 +215,7 @@ def _in_build_order(paths: list[Path], manifest: dict | None) -> list[Path]:
 
 def _build(settings: Settings, manifest: dict | None, previous: Index | None,
            encoder: TorchEncoder | OnnxEncoder, splitter: SentenceParser, reason: str,
-           say: Progress, started: float) -> BuildReport:
+           say: Progress, started: float, ahead: EmbeddingAhead | None = None) -> BuildReport:
     documents: dict[str, Document] = {}
     cleaned_texts: dict[str, Cleaned] = {}  # written once the document is kept
     chunks: list[Chunk] = []
@@ -236,7 +249,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
         else:
             try:
                 cleaned, doc_sentences, doc_chunks = _process(raw, splitter, settings, say,
-                                                              number, len(ordered))
+                                                              number, len(ordered), ahead)
             except CorpusError as e:
                 skipped[path.name] = _skip(path, settings, str(e), say)
                 continue
@@ -273,7 +286,7 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
                       f"sentences of {len(fresh)} articles ..."))
     sentence_matrix, token_parts, _ = fill_vectors(
         encoder, documents, sentences, sentence_vectors, sentence_tokens,
-        lambda done, total: say(BuildStep("embedding", "", done, total)))
+        lambda done, total: say(BuildStep("embedding", "", done, total)), ahead)
     chunk_matrix, embedded = pool_chunk_vectors(documents, chunks, sentences, sentence_matrix,
                                                 chunk_vectors)
     for doc, document in documents.items():  # the text every quote's offsets point into
@@ -309,14 +322,28 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
 
 
 def _process(raw: RawDoc, splitter: SentenceParser, settings: Settings, say: Progress,
-             number: int, documents: int) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
-    """Clean, split and chunk one document (the `number`th of `documents`)."""
+             number: int, documents: int, ahead: EmbeddingAhead | None = None
+             ) -> tuple[Cleaned, list[Sentence], list[Chunk]]:
+    """Clean, split and chunk one document (the `number`th of `documents`); its sentences
+    go to `ahead` as they are found."""
     say(BuildStep("cleaning", "", number, documents))
+    if ahead is not None:
+        ahead.expect()
     cleaned = clean_doc(raw)
     if not splitter.loaded:
         say(BuildStep("parsing", "  loading the sentence parser ...", number, documents))
     say(BuildStep("parsing", "", number, documents))
-    sentences = split_document(raw.doc, cleaned.text, cleaned.blocks, splitter)
+    shown = 0.0
+
+    def found(texts: list[str], share: float) -> None:
+        nonlocal shown
+        if ahead is not None:
+            ahead.add(texts)
+        if share - shown >= 0.01:  # a long article's thousands of paragraphs: 100 steps
+            shown = share
+            say(BuildStep("parsing", "", number, documents, share))
+
+    sentences = split_document(raw.doc, cleaned.text, cleaned.blocks, splitter, found)
     chunks = chunk_sentences(cleaned.text, sentences, splitter, settings.chunk_tokens,
                              settings.chunk_overlap)
     return cleaned, sentences, chunks

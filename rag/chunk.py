@@ -9,6 +9,7 @@ section, at most `chunk_tokens` cl100k tokens, overlapping by about `chunk_overl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -91,30 +92,39 @@ class SentenceParser:
         return len(self._encoding.encode(text, disallowed_special=()))
 
     def split_sentences(self, text: str, spans: list[tuple[int, int]] | None = None,
-                        max_piece_chars: int = MAX_PIECE_CHARS
+                        max_piece_chars: int = MAX_PIECE_CHARS,
+                        found: Callable[[list[str], float], None] | None = None
                         ) -> list[list[tuple[int, int, tuple[Entity, ...]]]]:
         """Sentences of each span of `text` (default: all of it) as (start, end, entities).
 
         A span longer than max_piece_chars is parsed in pieces cut after a sentence end
         (or a line break, or a space), so time and memory stay bounded per piece.
+        `found(sentence texts, share of the characters parsed)` is called as soon as each
+        span's sentences are final, so that a build can embed them while parsing goes on.
         """
         spans = spans if spans is not None else [(0, len(text))]
         pieces = [(owner, piece) for owner, (a, b) in enumerate(spans)
                   for piece in _bounded(text, a, b, max_piece_chars)]
-        found: list[list[tuple[int, int]]] = [[] for _ in spans]
-        entities: list[list[Entity]] = [[] for _ in spans]
+        total = max(sum(b - a for a, b in spans), 1)
+        out: list[list[tuple[int, int, tuple[Entity, ...]]]] = [[] for _ in spans]
+        found_here: list[tuple[int, int]] = []
+        entities: list[Entity] = []
         parsed = self._nlp.pipe((text[a:b] for _, (a, b) in pieces), batch_size=64)
-        for (owner, (offset, _)), doc in zip(pieces, parsed):
-            entities[owner] += [Entity(e.label_, offset + e.start_char, offset + e.end_char)
-                                for e in doc.ents]
+        for n, ((owner, (offset, end)), doc) in enumerate(zip(pieces, parsed)):
+            entities += [Entity(e.label_, offset + e.start_char, offset + e.end_char)
+                         for e in doc.ents]
             for sent in doc.sents:
                 a, b = _strip_span(text, offset + sent.start_char, offset + sent.end_char)
                 if a < b:
-                    found[owner].append((a, b))
-        out = []
-        for owner_sentences, owner_entities in zip(found, entities):
-            out.append([(a, b, tuple(e for e in owner_entities if a <= e.start and e.end <= b))
-                        for a, b in _merge_fragments(text, owner_sentences)])
+                    found_here.append((a, b))
+            if n + 1 < len(pieces) and pieces[n + 1][0] == owner:
+                continue  # the span goes on in the next piece
+            out[owner] = [(a, b, tuple(e for e in entities if a <= e.start and e.end <= b))
+                          for a, b in _merge_fragments(text, found_here)]
+            if found is not None:
+                done = sum(b - a for a, b in spans[:owner]) + (end - spans[owner][0])
+                found([text[a:b] for a, b, _ in out[owner]], done / total)
+            found_here, entities = [], []
         return out
 
 
@@ -157,11 +167,12 @@ def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int,
     return merged
 
 
-def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: SentenceParser
-                   ) -> list[Sentence]:
-    """All quotable sentences of a cleaned document: the title and body paragraphs."""
+def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: SentenceParser,
+                   found: Callable[[list[str], float], None] | None = None) -> list[Sentence]:
+    """All quotable sentences of a cleaned document: the title and body paragraphs
+    (`found` as in SentenceParser.split_sentences)."""
     body = [b for b in blocks if b.kind in (TITLE, PARAGRAPH)]
-    per_block = splitter.split_sentences(text, [(b.start, b.end) for b in body])
+    per_block = splitter.split_sentences(text, [(b.start, b.end) for b in body], found=found)
     section_of = _sections(text, blocks)
     sentences = []
     paragraph = 0

@@ -81,17 +81,30 @@ class _StepsOnStderr:
 
     def __call__(self, step) -> None:
         if step.stage == "embedding" and step.total:
-            if self.bar is None:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=step.total, desc="  embedding", unit="text",
-                                file=sys.stderr, leave=False)
-            self.bar.update(step.done - self.bar.n)
-            if step.done >= step.total:
-                self.bar.close()
-                self.bar = None
+            self._move("  embedding", "text", step.done, step.total)
+        elif step.stage == "parsing" and step.within:  # a long article, in per cent
+            self._move("  parsing", "%", round(step.within * 100), 100)
         elif step.message:
+            self._close()
             _say(step.message)
+
+    def _move(self, label: str, unit: str, done: int, total: int) -> None:
+        if self.bar is not None and self.bar.desc != label:
+            self._close()
+        if self.bar is None:
+            from tqdm import tqdm
+
+            # delay: a bar shows only for what takes more than a second
+            self.bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False,
+                            delay=1.0)
+        self.bar.update(done - self.bar.n)
+        if done >= total:
+            self._close()
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _progress():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -30,35 +31,106 @@ def positions_by_doc(items) -> dict[str, list[int]]:
     return out
 
 
+class EmbeddingAhead:
+    """Embeds sentences on a background thread while the build parses the rest.
+
+    spaCy's parser keeps one core busy and onnxruntime (or torch) lets go of the GIL while
+    it runs, so the two overlap on two cores. Texts come in as the parser finds them
+    (`add`), go to the encoder in batches of `batch`, and `embedded()` hands over what is
+    done; anything not handed over (the last few, a text that changed) fill_vectors embeds.
+    """
+
+    def __init__(self, encoder: TorchEncoder | OnnxEncoder, batch: int = 128,
+                 preload: bool = False):
+        self._encoder, self._batch, self._preload = encoder, batch, preload
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="embed-ahead")
+        self._seen: set[str] = set()
+        self._waiting: list[str] = []
+        self._sent: list[tuple[list[str], Future]] = []
+
+    def expect(self) -> None:
+        """A document is about to be parsed: with `preload`, the model loads now, while
+        spaCy loads, instead of with the first batch (once; a build with nothing new to
+        embed never loads it)."""
+        if self._preload:
+            self._preload = False
+            self._pool.submit(self._encoder.encode_with_tokens, ["preload"])
+
+    def add(self, texts: Sequence[str]) -> None:
+        for text in texts:
+            if text not in self._seen:
+                self._seen.add(text)
+                self._waiting.append(text)
+        if len(self._waiting) >= self._batch:
+            self._sent.append((self._waiting, self._pool.submit(
+                self._encoder.encode_with_tokens, self._waiting)))
+            self._waiting = []
+
+    def embedded(self) -> dict[str, tuple[np.ndarray, TokenVectors, int]]:
+        """text -> (the vectors of its batch, the token vectors of its batch, its row);
+        an encoder's error is raised here."""
+        out = {}
+        for texts, future in self._sent:
+            vectors, tokens = future.result()
+            out.update((text, (vectors, tokens, row)) for row, text in enumerate(texts))
+        return out
+
+    def __enter__(self) -> "EmbeddingAhead":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: list,
                  reused: list, reused_tokens: list,
-                 progress: Callable[[int, int], None] | None = None
+                 progress: Callable[[int, int], None] | None = None,
+                 ahead: EmbeddingAhead | None = None
                  ) -> tuple[np.ndarray, list[TokenVectors], int]:
-    """Stack per-document vectors, embedding the documents that have none yet; the token
-    vectors stay one part per document (an unchanged one's is a view of the live index's
-    memory-mapped file, written out part by part, never held in memory all at once).
-    `progress(done, total)` follows the embedding."""
+    """Stack per-document vectors, embedding the documents that have none yet (taking what
+    `ahead` embedded while parsing). The token vectors come as consecutive parts, in item
+    order: an unchanged document's is a view of the live index's memory-mapped file, a new
+    one's views of the batches it was embedded in, so they are written out part by part,
+    never gathered in memory. `progress(done, total)` follows the embedding left to do."""
     by_doc = positions_by_doc(items)
     todo = [items[i].text for doc, vectors in zip(documents, reused) if vectors is None
             for i in by_doc.get(doc, [])]
-    fresh, fresh_rows, tokens_of = None, [], None
-    if todo:
-        unique = list(dict.fromkeys(todo))  # a repeated text is embedded once
-        vectors_of, tokens_of = encoder.encode_with_tokens(unique, progress=progress)
-        row = {text: i for i, text in enumerate(unique)}
-        fresh_rows = [row[text] for text in todo]
-        fresh = vectors_of[fresh_rows]
-    parts, token_parts, used = [], [], 0
+    known = ahead.embedded() if ahead is not None and todo else {}
+    unique = list(dict.fromkeys(todo))  # a text met twice is embedded once
+    missing = [text for text in unique if text not in known]
+    if missing:
+        before = len(unique) - len(missing)  # counted as done: progress covers them all
+
+        def step(done: int, _total: int) -> None:
+            if progress is not None:
+                progress(before + done, len(unique))
+
+        vectors_of, tokens_of = encoder.encode_with_tokens(missing, progress=step)
+        known.update((text, (vectors_of, tokens_of, row)) for row, text in enumerate(missing))
+    parts, token_parts = [], []
     for doc, vectors, kept_tokens in zip(documents, reused, reused_tokens):
-        if vectors is None:
-            n = len(by_doc.get(doc, []))
-            parts.append(fresh[used:used + n])
-            token_parts.append(tokens_of.take(fresh_rows[used:used + n]))
-            used += n
-        else:
+        if vectors is not None:
             parts.append(vectors)
             token_parts.append(kept_tokens)
+            continue
+        rows = [known[items[i].text] for i in by_doc.get(doc, [])]
+        parts.append(np.array([batch[row] for batch, _, row in rows], dtype=np.float32)
+                     .reshape(len(rows), encoder.dimension))
+        token_parts += _runs(rows)
     return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), token_parts, len(todo)
+
+
+def _runs(rows: list[tuple[np.ndarray, TokenVectors, int]]) -> list[TokenVectors]:
+    """Token vectors of consecutive rows of one batch as one view; a text met before
+    (embedded once) breaks a run."""
+    runs, first = [], 0
+    for n in range(1, len(rows) + 1):
+        if (n == len(rows) or rows[n][1] is not rows[first][1]
+                or rows[n][2] != rows[n - 1][2] + 1):
+            tokens = rows[first][1]
+            runs.append(tokens.take(range(rows[first][2], rows[n - 1][2] + 1)))
+            first = n
+    return runs
 
 
 def pool_chunk_vectors(documents: dict, chunks: list[Chunk], sentences: list[Sentence],

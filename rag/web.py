@@ -155,7 +155,7 @@ def _stage(step: BuildStep) -> tuple[float | None, str]:
     low, high = _STAGES[step.stage]
     if not step.total:
         return low, step.stage
-    share = step.done / step.total
+    share = min((step.done + step.within) / step.total, 1.0)
     counted = f" {step.done}/{step.total}" if step.stage == "embedding" else ""
     return low + (high - low) * share, step.stage + counted
 

@@ -4,9 +4,11 @@ why, and that a failed or impossible build leaves the last good index answering.
 import dataclasses
 import shutil
 
+import numpy as np
 import pytest
 
 from rag import Chatbot, CorpusError, IndexMissing, IndexStale, Settings
+from rag.embed import OnnxEncoder
 from rag.build import BuildStep, Unbuilt, build_index, ensure_index, stale_reason
 from rag.index import load_index, read_manifest
 from rag.store import POINTER
@@ -179,3 +181,43 @@ def test_a_build_reports_its_stages_in_order_with_counts(fresh_corpus, encoder):
     sentences = read_manifest(fresh_corpus.index_dir)["counts"]["sentences"]
     assert embedding and embedding[-1] == (sentences, sentences)
     assert all(not s.message for s in steps if s.total and s.stage in ("cleaning", "embedding"))
+
+
+def test_a_long_article_is_embedded_while_it_is_parsed(tmp_path):
+    class Recording(OnnxEncoder):
+        def __init__(self):
+            super().__init__(threads=2)
+            self.calls: list[tuple[list[str], bool]] = []  # texts, whether parsing was over
+
+        def encode_with_tokens(self, texts, **options):
+            self.calls.append((list(texts), parsed_all.is_set()))
+            return super().encode_with_tokens(texts, **options)
+
+    import threading
+
+    parsed_all = threading.Event()
+    raw = tmp_path / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    paragraphs = [f"Paragraph {n} says the ferry number {n} leaves pier {n % 7} at {n} o'clock. "
+                  f"Its captain, Dana Ruiz {n}, has sailed for {n + 3} years." for n in range(150)]
+    (raw / "ferries.txt").write_text("Ferries\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    encoder, steps = Recording(), []
+
+    def progress(step: BuildStep) -> None:
+        steps.append(step)
+        if step.stage == "embedding":
+            parsed_all.set()
+
+    build_index(settings, encoder=encoder, progress=progress)
+    within = [s.within for s in steps if s.stage == "parsing" and s.within]
+    assert len(within) > 10 and within == sorted(within) and within[-1] == 1.0
+    assert encoder.calls[0] == (["preload"], False)  # the model loaded while spaCy did
+    batches = [(len(texts), after) for texts, after in encoder.calls if texts != ["preload"]]
+    # handed over in batches while parsing went on, the rest embedded once it was over
+    assert len(batches) >= 3 and all(128 <= n < 140 for n, _ in batches[:-1])
+    assert batches[-1][1] and batches[-1][0] < 128
+    index = load_index(settings.index_dir)
+    texts = [s.text for s in index.sentences]
+    assert sorted(t for batch, _ in encoder.calls for t in batch if batch != ["preload"]) == sorted(texts)
+    assert np.allclose(index.sentence_vectors, OnnxEncoder().encode(texts), atol=1e-5)

@@ -88,3 +88,16 @@ def test_the_parser_loads_without_torch_which_stays_importable():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).parent.parent, check=True)
     assert out.stdout.split() == ["2", "False", "1"]
+
+
+def test_each_paragraphs_sentences_are_handed_on_as_soon_as_they_are_parsed():
+    text = ("First paragraph. It has two sentences.\n\n" + "A much longer paragraph " * 40
+            + "ends here. and a fragment that joins it.\n\nThe last one.")
+    spans = [(0, 38), (40, len(text) - 15), (len(text) - 13, len(text))]
+    calls = []
+    per_span = SPLITTER.split_sentences(text, spans, max_piece_chars=300,
+                                        found=lambda texts, share: calls.append((texts, share)))
+    assert [texts for texts, _ in calls] == [[text[a:b] for a, b, _ in sentences]
+                                             for sentences in per_span]  # merged, once a span
+    shares = [share for _, share in calls]
+    assert shares == sorted(shares) and 0 < shares[0] < 1 and shares[-1] == 1.0

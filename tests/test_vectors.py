@@ -8,9 +8,10 @@ import time
 import numpy as np
 import pytest
 
+from rag.embed import TokenVectors
 from rag.index import load_index
 from rag.store import query_sparse
-from rag.vectors import fill_vectors, pool_chunk_vectors, positions_by_doc, store_and_switch
+from rag.vectors import EmbeddingAhead, fill_vectors, pool_chunk_vectors, positions_by_doc, store_and_switch
 
 
 class Recording:
@@ -26,6 +27,10 @@ class Recording:
     @property
     def dimension(self):
         return self.encoder.dimension
+
+
+def joined_parts(parts):
+    return TokenVectors.from_parts([p.part(i) for p in parts for i in range(len(p))], 384)
 
 
 def test_positions_are_grouped_by_document_in_order(bot):
@@ -48,12 +53,13 @@ def test_reused_vectors_are_not_re_embedded(bot, encoder):
     recording = Recording(encoder)
     matrix, tokens, embedded = fill_vectors(recording, documents, sentences, reused, reused_tokens)
     assert matrix.dtype == np.float32 and matrix.shape == (len(sentences), 384)
-    assert [len(part) for part in tokens] == [len(groups[doc]) for doc in documents]
+    assert len(joined_parts(tokens)) == len(sentences)
     assert embedded == sum(len(groups[doc]) for doc in fresh)
     assert [text for batch in recording.batches for text in batch] == [
         sentences[p].text for doc in fresh for p in groups[doc]]
     assert np.array_equal(matrix[groups[kept]], reused[0])  # as stored, row for row
     assert tokens[0] is reused_tokens[0]  # a view of the live index's file, not a copy
+    assert all(part.values.base is not None for part in tokens[1:])  # views of the batch
     again, again_tokens = encoder.encode_with_tokens([sentences[p].text for p in groups[fresh[0]]])
     assert np.allclose(matrix[groups[fresh[0]]], again, atol=1e-6)
     assert np.allclose(tokens[1].of(0), again_tokens.of(0), atol=0.01)
@@ -67,7 +73,45 @@ def test_identical_texts_are_embedded_once(bot, encoder):
                                             [None])
     assert recording.batches == [[first.text]] and embedded == 2
     assert np.array_equal(matrix[0], matrix[1])
-    assert np.array_equal(tokens[0].of(0), tokens[0].of(1))
+    joined = joined_parts(tokens)
+    assert len(joined) == 2 and np.array_equal(joined.of(0), joined.of(1))
+
+
+def test_texts_embedded_while_parsing_are_not_embedded_again(bot, encoder):
+    index = bot.index
+    documents, sentences = index.documents, list(index.sentences)
+    recording = Recording(encoder)
+    texts = list(dict.fromkeys(s.text for s in sentences))
+    with EmbeddingAhead(recording, batch=7) as ahead:
+        for start in range(0, len(texts) - 3, 5):  # as a parser finds them, the last 3 not
+            ahead.add(texts[start:min(start + 5, len(texts) - 3)])
+        none = [None] * len(documents)
+        matrix, tokens, embedded = fill_vectors(recording, documents, sentences, none, none,
+                                                ahead=ahead)
+    seen = [text for batch in recording.batches for text in batch]
+    assert sorted(seen) == sorted(texts) and len(recording.batches) > 2  # each text once
+    assert recording.batches[-1] == texts[-3:]  # what was not handed over, at the end
+    direct, direct_tokens = encoder.encode_with_tokens([s.text for s in sentences])
+    assert embedded == len(sentences) and np.allclose(matrix, direct, atol=1e-5)
+    joined = joined_parts(tokens)
+    assert len(joined) == len(sentences)
+    assert all(np.allclose(joined.of(i), direct_tokens.of(i), atol=0.02)
+               for i in range(len(sentences)))
+
+
+def test_an_encoder_failing_while_parsing_fails_the_build_step(bot):
+    class Failing:
+        dimension = 384
+
+        def encode_with_tokens(self, texts, **_):
+            raise RuntimeError("out of memory")
+
+    sentences = list(bot.index.sentences)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        with EmbeddingAhead(Failing(), batch=2) as ahead:
+            ahead.add([s.text for s in sentences[:4]])
+            none = [None] * len(bot.index.documents)
+            fill_vectors(Failing(), bot.index.documents, sentences, none, none, ahead=ahead)
 
 
 def test_nothing_to_embed_calls_no_model(bot):

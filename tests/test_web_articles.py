@@ -171,4 +171,7 @@ def test_upload_progress_follows_the_build_stages():
     high, _ = _stage(BuildStep("embedding", "", 200, 200))
     assert low < middle < high and text == "embedding 100/200"
     assert _stage(BuildStep("parsing", "", 1, 2))[0] < low < _stage(BuildStep("writing"))[0]
+    # within a long article: parsing moves on before the next article starts
+    assert (_stage(BuildStep("parsing", "", 0, 1))[0] < _stage(BuildStep("parsing", "", 0, 1, 0.5))[0]
+            < _stage(BuildStep("parsing", "", 0, 1, 1.0))[0] == _stage(BuildStep("parsing", "", 1, 1))[0])
     assert _stage(BuildStep("done", "Index written"))[0] == 1.0
