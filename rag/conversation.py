@@ -39,11 +39,12 @@ _ASKS_ITEM = re.compile(r"\b(first|second|third|fourth|fifth|last|final|other)\b
 # An item of an enumeration opens its sentence: "First, ...", "Secondly: ...", "Finally, ...".
 _OPENS_ITEM = re.compile(r"^\W*(first|second|third|fourth|fifth|final|last)(?:ly)?"
                          r"(?:\s+of\s+all)?\s*[,:]", re.IGNORECASE)
-_WHO_SAID = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?who\s+(?:said|says|wrote|writes|"
-                       r"claimed|claims|argued|argues|told|tells|declared|warned|added|stated)"
+# Verbs that attribute words to someone, in "who said that?" and in the sentence quoted.
+_SAYING_VERBS = ("said|says|told|tells|warned|warns|declared|declares|argued|argues|added|adds|"
+                 "wrote|writes|stated|claimed|claims|noted")  # not "states": the United States
+_WHO_SAID = re.compile(rf"^\W*(?:(?:and|but|so|ok|okay)\W+)?who\s+(?:{_SAYING_VERBS})"
                        r"(?:\s+(?:that|this|it|so))?\W*$", re.IGNORECASE)
-_SAYING = re.compile(r"\b(said|says|told|tells|warned|warns|declared|declares|argued|argues|"
-                     r"added|adds|wrote|writes|stated|noted|according to)\b", re.IGNORECASE)
+_SAYING = re.compile(rf"\b({_SAYING_VERBS}|according to)\b", re.IGNORECASE)
 # Words that start a question or a sentence without being a name ("And the second?").
 _NOT_NAMES = frozenset(
     "who what when where why how which whom whose did does do is are was were can could will "

@@ -1,6 +1,7 @@
 import pytest
 
-from rag.web import CSS, JS, format_answer, md_escape
+from rag.web import CSS, JS
+from rag.web_render import format_answer, md_escape
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -262,7 +263,7 @@ def test_browser_copy_gives_plain_text(page, server, ask_page):
 
 
 def test_exported_markdown_has_questions_answers_and_citations(bot):
-    from rag.web import conversation_markdown
+    from rag.web_render import conversation_markdown
 
     answer = bot.ask("Who is Betsy Cooper?").to_dict()
     text = conversation_markdown([answer, bot.ask("What is the capital of Peru?").to_dict()])
