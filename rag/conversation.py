@@ -156,7 +156,9 @@ def question_names(question: str) -> list[Referent]:
         if opens and words[0].lower() in _NOT_NAMES:
             words = words[1:]
         if words:
-            names.append(Referent(" ".join(words).rstrip("?.!,"), ""))
+            # "Dunmore's late winner" names Dunmore; "U.S." keeps its last period
+            name = re.sub(r"(?<=\w)['’]s?$", "", " ".join(words).rstrip("?!,"))
+            names.append(Referent(name if re.search(r"\.\w\.$", name) else name.rstrip("."), ""))
     return names
 
 

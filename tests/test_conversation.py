@@ -104,6 +104,17 @@ def test_sentence_openers_are_not_names():
     assert [r.text for r in question_names("Why? For how long did ZTE stop?")] == ["ZTE"]
 
 
+def test_a_possessive_name_is_the_name():
+    """So that "they" after "Who got Dunmore's late winner?" can name Dunmore."""
+    assert [r.text for r in question_names("Who got Dunmore's late winner against Castlereagh?")
+            ] == ["Dunmore", "Castlereagh"]
+    assert [r.text for r in question_names("What is Cindervale’s plan for the U.S.?")] == [
+        "Cindervale", "U.S."]
+    assert standalone("When will they open the plant?", turn(
+        "What is Cindervale’s plan?", ("Cindervale", "ORG")), 2)[0] == (
+        "When will Cindervale open the plant?")
+
+
 def sentences(*texts, paragraphs=None):
     """Consecutive sentences of one article, each in its own paragraph unless given."""
     out, start = [], 0
