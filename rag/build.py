@@ -339,7 +339,7 @@ def _process(raw: RawDoc, splitter: SentenceParser, settings: Settings, say: Pro
         nonlocal shown
         if ahead is not None:
             ahead.add(texts)
-        if share - shown >= 0.01:  # a long article's thousands of paragraphs: 100 steps
+        if share - shown >= 0.01 or (share == 1.0 and shown < 1.0):  # long articles: 100 steps
             shown = share
             say(BuildStep("parsing", "", number, documents, share))
 

@@ -157,8 +157,9 @@ def question_names(question: str) -> list[Referent]:
             words = words[1:]
         if words:
             # "Dunmore's late winner" names Dunmore; "U.S." keeps its last period
-            name = re.sub(r"(?<=\w)['’]s?$", "", " ".join(words).rstrip("?!,"))
-            names.append(Referent(name if re.search(r"\.\w\.$", name) else name.rstrip("."), ""))
+            name = " ".join(words)
+            name = name if re.search(r"\.\w\.$", name) else name.rstrip(".")
+            names.append(Referent(re.sub(r"(?<=\w)['’]s?$", "", name), ""))
     return names
 
 

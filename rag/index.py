@@ -137,7 +137,8 @@ def check_index_folder(index_dir: Path) -> None:
 
 def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, manifest: dict,
                 documents: dict[str, Document], chunks: list[Chunk],
-                sentences: list[Sentence], sentence_tokens: Sequence[TokenVectors]) -> None:
+                sentences: list[Sentence], sentence_tokens: Sequence[TokenVectors],
+                dimension: int) -> None:
     """Write build `name` (its vectors already upserted into `vectors`), switch to it, and
     retire old builds. On any failure the half-written build is removed and the live one
     stays."""
@@ -148,7 +149,7 @@ def write_build(index_dir: Path, store: Store, name: str, vectors: BuildStore, m
                  "chunks": [asdict(c) for c in chunks],
                  "sentences": [asdict(s) for s in sentences]}
         (tmp / TABLE).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        _write_tokens(tmp, sentence_tokens)
+        _write_tokens(tmp, sentence_tokens, dimension)
         manifest["store"] = {"uri": store.spec.uri, **vectors.seal(tmp)}
         files = sorted(p.name for p in tmp.iterdir())
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": file_sha256(tmp / f)}
@@ -238,13 +239,14 @@ def load_index(index_dir: Path, settings: Settings | None = None) -> Index:
     return Index(build, manifest, documents, chunks, sentences, vectors, sentence_vectors, tokens)
 
 
-def _write_tokens(folder: Path, parts: Sequence[TokenVectors]) -> None:
+def _write_tokens(folder: Path, parts: Sequence[TokenVectors], dimension: int) -> None:
     """The sentences' token vectors, given as consecutive parts, as one tokens.npy (written
     part by part: a reused part is read from the live index's file, not gathered in memory
     first) and token-scales.npz."""
-    dimension = parts[0].values.shape[1] if parts else 0
     counts = [len(part) for part in parts]
     lengths = [int(part.offsets[-1]) for part in parts]
+    if any(part.values.shape != (n, dimension) for part, n in zip(parts, lengths)):
+        raise ValueError("token vectors do not match their offsets")
     with open(folder / TOKENS, "wb") as out:
         np.lib.format.write_array_header_1_0(out, {
             "descr": np.lib.format.dtype_to_descr(np.dtype(np.int8)), "fortran_order": False,

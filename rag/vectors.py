@@ -47,6 +47,7 @@ class EmbeddingAhead:
         self._seen: set[str] = set()
         self._waiting: list[str] = []
         self._sent: list[tuple[list[str], Future]] = []
+        self._preloaded: Future | None = None
 
     def expect(self) -> None:
         """A document is about to be parsed: with `preload`, the model loads now, while
@@ -54,7 +55,7 @@ class EmbeddingAhead:
         embed never loads it)."""
         if self._preload:
             self._preload = False
-            self._pool.submit(self._encoder.encode_with_tokens, ["preload"])
+            self._preloaded = self._pool.submit(self._encoder.encode_with_tokens, ["preload"])
 
     def add(self, texts: Sequence[str]) -> None:
         for text in texts:
@@ -68,11 +69,14 @@ class EmbeddingAhead:
 
     def embedded(self) -> dict[str, tuple[np.ndarray, TokenVectors, int]]:
         """text -> (the vectors of its batch, the token vectors of its batch, its row);
-        an encoder's error is raised here."""
+        an encoder's error is raised here. The encoder is idle afterwards."""
+        if self._preloaded is not None:
+            self._preloaded.result()
         out = {}
         for texts, future in self._sent:
             vectors, tokens = future.result()
             out.update((text, (vectors, tokens, row)) for row, text in enumerate(texts))
+        self._sent = []  # the caller holds what it needs; the rest can go
         return out
 
     def __enter__(self) -> "EmbeddingAhead":
@@ -114,10 +118,11 @@ def fill_vectors(encoder: TorchEncoder | OnnxEncoder, documents: dict, items: li
             token_parts.append(kept_tokens)
             continue
         rows = [known[items[i].text] for i in by_doc.get(doc, [])]
-        parts.append(np.array([batch[row] for batch, _, row in rows], dtype=np.float32)
-                     .reshape(len(rows), encoder.dimension))
-        token_parts += _runs(rows)
-    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32), token_parts, len(todo)
+        if rows:  # a document without sentences has no rows
+            parts.append(np.stack([batch[row] for batch, _, row in rows]))
+            token_parts += _runs(rows)
+    matrix = np.vstack(parts) if parts else np.zeros((0, encoder.dimension))
+    return np.ascontiguousarray(matrix, dtype=np.float32), token_parts, len(todo)
 
 
 def _runs(rows: list[tuple[np.ndarray, TokenVectors, int]]) -> list[TokenVectors]:
@@ -185,4 +190,4 @@ def store_and_switch(settings: Settings, manifest: dict, documents: dict[str, Do
         store.drop(name)
         raise
     write_build(settings.index_dir, store, name, vectors, manifest, documents, chunks, sentences,
-                sentence_tokens)
+                sentence_tokens, sentence_matrix.shape[1])

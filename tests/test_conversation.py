@@ -110,6 +110,7 @@ def test_a_possessive_name_is_the_name():
             ] == ["Dunmore", "Castlereagh"]
     assert [r.text for r in question_names("What is Cindervale’s plan for the U.S.?")] == [
         "Cindervale", "U.S."]
+    assert [r.text for r in question_names("Tell me about Dunmore's.")] == ["Dunmore"]
     assert standalone("When will they open the plant?", turn(
         "What is Cindervale’s plan?", ("Cindervale", "ORG")), 2)[0] == (
         "When will Cindervale open the plant?")

@@ -114,6 +114,16 @@ def test_an_encoder_failing_while_parsing_fails_the_build_step(bot):
             fill_vectors(Failing(), bot.index.documents, sentences, none, none, ahead=ahead)
 
 
+def test_a_document_without_sentences_adds_no_rows(bot, encoder):
+    first = bot.index.sentences[0]
+    documents = {first.doc: None, "empty": None}
+    with EmbeddingAhead(Recording(encoder), batch=1) as ahead:
+        ahead.add([first.text])
+        matrix, tokens, embedded = fill_vectors(encoder, documents, [first], [None, None],
+                                                [None, None], ahead=ahead)
+    assert matrix.shape == (1, 384) and embedded == 1 and len(joined_parts(tokens)) == 1
+
+
 def test_nothing_to_embed_calls_no_model(bot):
     class Refusing:
         dimension = 384
