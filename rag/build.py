@@ -280,10 +280,10 @@ def _build(settings: Settings, manifest: dict | None, previous: Index | None,
     if not documents:
         raise CorpusError(f"No article in {settings.raw_dir} has text to index: "
                           + "; ".join(entry["reason"] for entry in skipped.values()))
-    fresh = [doc for doc, vectors in zip(documents, chunk_vectors) if vectors is None]
+    fresh = {doc for doc, vectors in zip(documents, chunk_vectors) if vectors is None}
     if fresh:
         say(BuildStep("embedding", f"  embedding {sum(s.doc in fresh for s in sentences)} "
-                      f"sentences of {len(fresh)} articles ..."))
+                      f"sentences of {len(fresh)} article{'s' * (len(fresh) != 1)} ..."))
     sentence_matrix, token_parts, _ = fill_vectors(
         encoder, documents, sentences, sentence_vectors, sentence_tokens,
         lambda done, total: say(BuildStep("embedding", "", done, total)), ahead)
