@@ -105,12 +105,12 @@ class SentenceParser:
         spans = spans if spans is not None else [(0, len(text))]
         pieces = [(owner, piece) for owner, (a, b) in enumerate(spans)
                   for piece in _bounded(text, a, b, max_piece_chars)]
-        total = max(sum(b - a for a, b in spans), 1)
+        total, finished = max(sum(b - a for a, b in spans), 1), 0  # characters of whole spans done
         out: list[list[tuple[int, int, tuple[Entity, ...]]]] = [[] for _ in spans]
         found_here: list[tuple[int, int]] = []
         entities: list[Entity] = []
         parsed = self._nlp.pipe((text[a:b] for _, (a, b) in pieces), batch_size=64)
-        for n, ((owner, (offset, end)), doc) in enumerate(zip(pieces, parsed)):
+        for n, ((owner, (offset, _)), doc) in enumerate(zip(pieces, parsed)):
             entities += [Entity(e.label_, offset + e.start_char, offset + e.end_char)
                          for e in doc.ents]
             for sent in doc.sents:
@@ -121,9 +121,9 @@ class SentenceParser:
                 continue  # the span goes on in the next piece
             out[owner] = [(a, b, tuple(e for e in entities if a <= e.start and e.end <= b))
                           for a, b in _merge_fragments(text, found_here)]
+            finished += spans[owner][1] - spans[owner][0]
             if found is not None:
-                done = sum(b - a for a, b in spans[:owner]) + (end - spans[owner][0])
-                found([text[a:b] for a, b, _ in out[owner]], done / total)
+                found([text[a:b] for a, b, _ in out[owner]], finished / total)
             found_here, entities = [], []
         return out
 

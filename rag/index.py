@@ -243,7 +243,6 @@ def _write_tokens(folder: Path, parts: Sequence[TokenVectors], dimension: int) -
     """The sentences' token vectors, given as consecutive parts, as one tokens.npy (written
     part by part: a reused part is read from the live index's file, not gathered in memory
     first) and token-scales.npz."""
-    counts = [len(part) for part in parts]
     lengths = [int(part.offsets[-1]) for part in parts]
     if any(part.values.shape != (n, dimension) for part, n in zip(parts, lengths)):
         raise ValueError("token vectors do not match their offsets")
@@ -253,14 +252,11 @@ def _write_tokens(folder: Path, parts: Sequence[TokenVectors], dimension: int) -
             "shape": (sum(lengths), dimension)})
         for part in parts:
             out.write(np.ascontiguousarray(part.values, dtype=np.int8))
-    offsets = np.zeros(sum(counts) + 1, dtype=np.int64)
-    text, token = 0, 0
-    for part, count, length in zip(parts, counts, lengths):
-        offsets[text + 1:text + count + 1] = part.offsets[1:] + token
-        text, token = text + count, token + length
+    per_text = [np.diff(part.offsets) for part in parts]  # each text's token count
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate(per_text) if parts else [])])
     scales = (np.concatenate([part.scales for part in parts]) if parts
               else np.zeros(0, dtype=np.float32))
-    np.savez(folder / TOKEN_SCALES, scales=scales, offsets=offsets)
+    np.savez(folder / TOKEN_SCALES, scales=scales, offsets=offsets.astype(np.int64))
 
 
 def _load_tokens(build: Path, dimension: int) -> TokenVectors:
