@@ -25,6 +25,10 @@ from rag.chunk import Sentence
 from rag.embed import QuestionVectors
 from rag.retrieve import STOPWORDS, Retriever, ScoredSentence
 
+# One word between "which"/"what" and the noun ("what Egyptian president"), not a verb
+# ("what do lawmakers worry about?" asks for a thing).
+_ADJECTIVE = (r"(?!(?:do|does|did|is|are|was|were|will|would|can|could|has|have|had|should|may|"
+              r"might|must)\b)[\w-]+")
 # Expected entity labels by question form, first match wins.
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|fund|funding|"
@@ -40,9 +44,22 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
                 r"\bin what year\b|\bsince when\b", re.I), frozenset({"DATE", "TIME"})),
     (re.compile(r"\bwhere\b|\bwhich (country|city|state|place|region)\b", re.I),
      frozenset({"GPE", "LOC", "FAC", "ORG"})),
-    (re.compile(r"\b(which|what)( [\w-]+)? (company|companies|firm|firms|agency|organization|committee|"
-                r"group|brand|brands|maker|department|institute)\b", re.I),
+    (re.compile(rf"\b(which|what)( {_ADJECTIVE})? (company|companies|firm|firms|agency|"
+                r"organization|committee|group|brand|brands|maker|department|institute)\b", re.I),
      frozenset({"ORG", "GPE", "NORP", "PERSON"})),  # the small model often calls a firm a PERSON
+    # "Which trustees voted against?", "What player scored?": a person, though no "who".
+    (re.compile(rf"\b(which|what)( {_ADJECTIVE})? (person|people|man|men|woman|women|players?|"
+                r"officials?|trustees?|senators?|lawmakers?|legislators?|judges?|leaders?|"
+                r"executives|scientists?|researchers?|doctors?|nurses?|lawyers?|attorneys?|"
+                r"candidates?|politicians?|ministers?|presidents?|founders?|authors?|writers?|"
+                r"actors?|actress|singers?|artists?|coach|coaches|managers?|directors?|"
+                r"officers?|employees?|teachers?|professors?|kings?|queens?|emperors?|popes?|"
+                r"soldiers?|victims?|suspects?|witness|witnesses|residents?|spokes(man|woman|"
+                r"person)|representatives?|governors?|mayors?|commissioners?|strikers?|"
+                r"goalkeepers?|midfielders?|defenders?|pitchers?|athletes?|composers?|"
+                r"conductors?|inventors?|engineers?|economists?|analysts?|historians?|"
+                r"philosophers?|poets?|painters?|architects?)(?![\w'’-])", re.I),
+     frozenset({"PERSON"})),
     (re.compile(r"\bwho(se|m)?\b", re.I), frozenset({"PERSON", "ORG", "NORP", "GPE"})),
 )
 # "Who is Adam Segal?" asks for a description, not for a name.

@@ -19,6 +19,11 @@ def quote(**fields):
     ("How much did the network cost?", {"MONEY"}),
     ("Where did the storm hit?", {"GPE", "LOC", "FAC", "ORG"}),
     ("Which company supplies the chips?", {"ORG", "GPE", "NORP", "PERSON"}),
+    ("Which trustees voted against the closures?", {"PERSON"}),
+    ("What Egyptian president jailed thousands of members?", {"PERSON"}),
+    ("what do lawmakers worry the phones could be used for", set()),  # a thing, not a person
+    ("What man-made lake supplies the city?", set()),
+    ("What executive order did the governor sign?", set()),
     ("Who is Adam Segal?", set()),  # asks for a description, not a name
     ("Why was ZTE banned?", set()),
 ])
