@@ -412,7 +412,8 @@ def test_malformed_chat_history_gets_a_message(bot, serve):
 # --- Nothing phones home or writes to HOME ------------------------------------------------
 
 AUDIT = """
-import socket, sys
+import faulthandler, signal, socket, sys
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # where it hangs, if it ever does
 calls = []
 def hook(event, args):
     if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname"):
@@ -470,6 +471,13 @@ def test_the_web_server_writes_nothing_to_home_and_connects_nowhere(fresh_corpus
         assert "Betsy Cooper" in client.predict("Who is Betsy Cooper?", "", api_name="/ask")["answer"]
     finally:
         server.send_signal(signal.SIGINT)
-        _, stderr = server.communicate(timeout=60)
+        try:
+            _, stderr = server.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.send_signal(signal.SIGUSR1)  # each thread's stack onto stderr
+            threading.Event().wait(2)
+            server.kill()
+            pytest.fail("the server did not stop within 60 s of Ctrl-C:\n"
+                        + server.communicate()[1][-6000:])
     assert "CONNECTIONS []" in stderr, stderr[-2000:]
     assert list(home.rglob("*")) == []
