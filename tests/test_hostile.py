@@ -414,6 +414,9 @@ def test_malformed_chat_history_gets_a_message(bot, serve):
 AUDIT = """
 import faulthandler, signal, socket, sys
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # where it hangs, if it ever does
+# A test run started in the background (`make test &`) ignores SIGINT, and a child inherits
+# that: without this, the test's Ctrl-C would never reach the server.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 calls = []
 def hook(event, args):
     if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname"):
