@@ -136,6 +136,16 @@ def subject_only(name: str, corpus: Path, questions: list[Question], every: list
     return out
 
 
+def retrieve(bot: Chatbot, text: str):
+    """What the chatbot's own retrieval gives one question: the checked question, its
+    vectors, its terms and the candidate sentences, in the order the features follow."""
+    question = bot.check_question(text)
+    vectors = bot.encoder.encode_question(question)
+    terms = bot.retriever.question_terms(question)
+    hits = bot.retriever.search(question, vector=vectors.vector, terms=terms)
+    return question, vectors, terms, bot.retriever.candidate_sentences(hits, vectors.vector, terms)
+
+
 def collect(name: str, corpus: Path, questions: list[Question]) -> list[Row]:
     """Every question through the chatbot's own retrieval, then the ranker's features."""
     cached = corpus.parent / "rows.pkl"
@@ -149,11 +159,7 @@ def collect(name: str, corpus: Path, questions: list[Question]) -> list[Row]:
     texts = {d.doc: d.text for d in bot.documents.values()}
     rows = []
     for q in questions:
-        question = bot.check_question(q.question)
-        vectors = bot.encoder.encode_question(question)
-        terms = retriever.question_terms(question)
-        hits = retriever.search(question, vector=vectors.vector, terms=terms)
-        candidates = retriever.candidate_sentences(hits, vectors.vector, terms)
+        question, vectors, terms, candidates = retrieve(bot, q.question)
         qt = question_terms(question, terms, retriever)
         x, _ = sentence_features(question, qt, candidates, retriever, vectors)
         hit, gold = [], []

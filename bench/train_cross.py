@@ -44,32 +44,21 @@ QUESTIONS_PER_STEP = 4
 MAX_TOKENS = 128
 
 
-def candidate_texts(corpus: Path, rows: list[fit_ranking.Row]) -> list[list[str]]:
-    """The text of every candidate of each row, in the order of its features."""
-    bot = Chatbot.load(corpus_dir=corpus, index_dir=corpus.parent / "index")
-    retriever = bot.retriever
-    out = []
-    for row in rows:
-        question = bot.check_question(row.question.question)
-        vector = bot.encoder.encode_question(question).vector
-        terms = retriever.question_terms(question)
-        hits = retriever.search(question, vector=vector, terms=terms)
-        out.append([c.sentence.text for c in retriever.candidate_sentences(hits, vector, terms)])
-    return out
-
-
 def load() -> tuple[list[fit_ranking.Row], list[list[str]]]:
-    """Every source's rows (fit_ranking's features, cached there) and candidate texts."""
-    rows, texts = [], []
-    for name, corpus, questions in fit_ranking.sources(fit_ranking.SQUAD):
-        got = fit_ranking.collect(name, corpus, questions)
-        rows += got
+    """Every source's rows (fit_ranking's features, cached there) and the texts of each
+    row's candidates, in the order of its features."""
+    sources = fit_ranking.sources(fit_ranking.SQUAD)
+    rows = [row for name, corpus, questions in sources
+            for row in fit_ranking.collect(name, corpus, questions)]
     if CANDIDATE_TEXTS.exists():
         key, stored = pickle.loads(CANDIDATE_TEXTS.read_bytes())
         if key == fit_ranking._code_hash() and len(stored) == len(rows):
             return rows, stored
-    for name, corpus, _ in fit_ranking.sources(fit_ranking.SQUAD):
-        texts += candidate_texts(corpus, [r for r in rows if r.source == name])
+    texts = []
+    for name, corpus, _ in sources:
+        bot = Chatbot.load(corpus_dir=corpus, index_dir=corpus.parent / "index")
+        texts += [[c.sentence.text for c in fit_ranking.retrieve(bot, row.question.question)[3]]
+                  for row in rows if row.source == name]
     CANDIDATE_TEXTS.write_bytes(pickle.dumps((fit_ranking._code_hash(), texts)))
     return rows, texts
 
