@@ -9,10 +9,13 @@ BuildReport, FileAdded, Article, SkippedFile, Cleaned.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import threading
 import unicodedata
 from pathlib import Path
+
+import numpy as np
 
 from rag.answer import Answer, answer_from
 from rag.config import Settings
@@ -182,9 +185,10 @@ class Chatbot(Library):
         return k, retriever
 
     def _ask(self, question: str, k: int | None, doc: str | None,
-             pinned: tuple[int, tuple[int, int] | None] | None = None) -> Answer:
+             pinned: tuple[int, tuple[int, int] | None] | None = None,
+             alone: str | None = None) -> Answer:
         k, retriever = self._checked(k, doc)
-        return self._answer(retriever, question, question, k, doc, pinned)
+        return self._answer(retriever, question, question, k, doc, pinned, alone)
 
     def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
         """A conversation: questions asked one after another, where a follow-up ("why?",
@@ -256,19 +260,26 @@ class Chatbot(Library):
         return None
 
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
-                doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None
-                ) -> Answer:
-        vectors = self.encoder.encode_question(query)
-        terms = retriever.question_terms(query)
-        hits = retriever.search(query, doc=doc, vector=vectors.vector, terms=terms)
-        candidates = retriever.candidate_sentences(hits, vectors.vector, terms)
+                doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None,
+                alone: str | None = None) -> Answer:
+        """The answer to `query`; `alone`, a follow-up's own words, is ranked too and the
+        two rankings merged (see _merged)."""
+        ranking = self._rank(retriever, query, doc)
+        if alone is not None:
+            ranking = _merged(ranking, self._rank(retriever, alone, doc))
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
-        ranking = self.ranker.rank(query, terms, candidates, retriever, vectors,
-                                   self.settings.min_confidence, self.settings.ranking)
         if pinned is not None:
             ranking = _pin(ranking, retriever, *pinned)
         answer = answer_from(query, ranking, titles, k)
         return dataclasses.replace(answer, question=question)
+
+    def _rank(self, retriever: Retriever, query: str, doc: str | None) -> Ranking:
+        vectors = self.encoder.encode_question(query)
+        terms = retriever.question_terms(query)
+        hits = retriever.search(query, doc=doc, vector=vectors.vector, terms=terms)
+        candidates = retriever.candidate_sentences(hits, vectors.vector, terms)
+        return self.ranker.rank(query, terms, candidates, retriever, vectors,
+                                self.settings.min_confidence, self.settings.ranking)
 
     def check_question(self, question: object) -> str:
         """The question with control characters removed and spaces folded.
@@ -311,7 +322,10 @@ class Conversation:
         query, topic = standalone(question, previous, bot._content_terms(question))
         pointed = bot._pointed_at(question, query, previous, doc)
         if pointed is None:
-            answer = bot.ask(query, k=k, doc=doc)
+            # A rewritten follow-up is also ranked by its own words (those of "how much of
+            # that was punitive?" may name the answer better than the topic they are asked with).
+            alone = question if query != question and bot._content_terms(question) else None
+            answer = bot._ask(bot.check_question(query), k, doc, alone=alone)
         else:  # the sentence is known: the rest is ranked as usual, with it first
             query, position, span = pointed
             answer = bot._ask(query, k, doc, (position, span))
@@ -348,6 +362,28 @@ def _pin(ranking: Ranking, retriever: Retriever, position: int,
     first = Ranked(candidate, top, span)
     rest = tuple(r for r in ranking.ranked if r.candidate.index != position)
     return Ranking((first, *rest), ranking.confidence, False)
+
+
+def _merged(standalone: Ranking, alone: Ranking) -> Ranking:
+    """One ranking from a follow-up's standalone question and its own words: each sentence's
+    share (softmax of the sentence model's log-odds, as answers show it) is the mean of its
+    shares in the two, and its score the log of that, so that answers show the merged
+    shares; whether to answer stays the standalone question's decision."""
+    if not standalone.ranked or not alone.ranked:
+        return standalone
+    shares: dict[int, float] = {}
+    kept: dict[int, Ranked] = {}
+    for ranking in (standalone, alone):
+        logits = np.array([r.score for r in ranking.ranked])
+        weights = np.exp(logits - logits.max())
+        for r, share in zip(ranking.ranked, weights / weights.sum()):
+            position = r.candidate.index
+            shares[position] = shares.get(position, 0.0) + float(share) / 2
+            kept.setdefault(position, r)  # the standalone question's span first
+    order = sorted(shares, key=lambda p: -shares[p])
+    ranked = tuple(dataclasses.replace(kept[p], score=math.log(max(shares[p], 1e-300)))
+                   for p in order)
+    return Ranking(ranked, standalone.confidence, standalone.abstained)
 
 
 def _settings(corpus_dir: str | Path | None, index_dir: str | Path | None,

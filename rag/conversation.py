@@ -5,8 +5,9 @@ pronoun, "there", "that"), points into an earlier answer ("the second?"), starts
 continuation ("and ...", "what about ..."), or asks nothing of its own ("why?", "for how
 long?"). A pronoun is replaced by the person, organization or place it most likely
 names (the previous answer's entities, then the previous question's names); anything else
-is asked together with the previous standalone question. A question that names its own
-subject is left alone. Later turns resolve against the resolved earlier ones.
+is asked together with the previous standalone question (the chatbot ranks a rewritten
+question by its own words too). A question that names its own subject is left alone. Later
+turns resolve against the resolved earlier ones.
 
 Two kinds of follow-up point at a sentence rather than a topic, and are answered with it:
 an ordinal ("what is the first part?", "and the second?") picks the item of an enumeration

@@ -1,8 +1,13 @@
 """Follow-up questions are made standalone from the turns before them; questions that name
 their own subject are left alone."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from rag import Chatbot, Settings
+from rag.build import build_index
 from rag.chunk import Entity, Sentence
 from rag.conversation import (Referent, Turn, asked_for, asks_who_said, enumerated_item,
                               question_names, speaker, standalone, who_said)
@@ -190,3 +195,40 @@ def test_a_question_naming_its_subject_is_not_pointed_at_an_enumeration(bot):
     conversation.ask("What does Bruce McConnell suggest?")
     after = conversation.ask("Who was the first Chinese company banned by the Pentagon?")
     assert after.interpreted_as is None
+
+
+ARTICLES = Path(__file__).parent.parent / "eval" / "articles" / "raw"
+
+
+@pytest.fixture(scope="module")
+def two_articles(tmp_path_factory, encoder):
+    """Two made-up articles of the conversation set: a mold verdict and a battery plant."""
+    root = tmp_path_factory.mktemp("two-articles")
+    (root / "corpus" / "raw").mkdir(parents=True)
+    for name in ("mold-verdict.txt", "battery-plant.html"):
+        shutil.copy(ARTICLES / name, root / "corpus" / "raw")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    build_index(settings, encoder=encoder)
+    return Chatbot(settings)
+
+
+def test_a_rewritten_follow_up_is_also_ranked_by_its_own_words(two_articles):
+    conversation = two_articles.conversation()
+    first = conversation.ask("How much did the jury award the Riverside Terrace tenants?")
+    assert "$2.7 million to 23 former tenants" in first.answer
+    follow = conversation.ask("How much of that was punitive?")
+    assert follow.interpreted_as == ("How much did the jury award the Riverside Terrace "
+                                     "tenants? How much of that was punitive?")
+    # Asked with the topic alone, the first answer's sentence comes first again.
+    assert "$900,000 in punitive damages" in follow.answer
+
+
+def test_a_company_s_short_name_is_not_a_person(two_articles):
+    kinds = two_articles.retriever.entity_kinds
+    assert kinds["cindervale technologies"] == "ORG" and kinds["cindervale"] == "ORG"
+    # spaCy calls "Greer" an organization in most sentences; "Thomas Greer" is a person
+    assert kinds["thomas greer"] == "PERSON" and kinds["greer"] == "PERSON"
+    conversation = two_articles.conversation()
+    conversation.ask("How much will Cindervale's new recycling plant cost?")
+    follow = conversation.ask("What will they pay their workers?")
+    assert follow.interpreted_as == "What will Cindervale pay Cindervale’s workers?"
