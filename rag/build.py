@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import Chunk, Sentence, SentenceParser, chunk_sentences, split_document
+from rag.chunk import (PARSER_VERSION, Chunk, Sentence, SentenceParser, chunk_sentences,
+                       split_document)
 from rag.clean import CLEANER_VERSION, HEADING, Cleaned
 from rag.config import Settings
 from rag.corpus import (RawDoc, assign_ids, atomic_write, clean_doc, clean_files, ensure_folder,
@@ -78,7 +79,8 @@ def _expected_params(settings: Settings) -> dict:
             "chunk_tokens": settings.chunk_tokens, "ivf_from_chunks": settings.ivf_from_chunks,
             "ivf_nprobe": settings.ivf_nprobe,
             "chunk_overlap": settings.chunk_overlap, "cleaner_version": CLEANER_VERSION,
-            "format_version": FORMAT_VERSION, "store": settings.store}
+            "parser_version": PARSER_VERSION, "format_version": FORMAT_VERSION,
+            "store": settings.store}
 
 
 def stale_reason(settings: Settings, manifest: dict | None = None) -> str | Unbuilt | None:

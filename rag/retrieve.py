@@ -273,34 +273,13 @@ class Retriever:
 
     @cached_property
     def entity_kinds(self) -> dict[str, str]:
-        """Entity text (lower case) -> the kind the articles most often give it.
-
-        The small model often misreads a short name, so a name is what its long form is: a
-        person's surname ("Greer" after "Thomas Greer") is a person, and a name tagged as a
-        person that opens longer names of another kind ("Cindervale", "Cindervale
-        Technologies": ORG) takes their kind.
-        """
+        """Entity text (lower case) -> the kind the articles most often give it."""
         counts: dict[str, dict[str, int]] = {}
         for s in self.index.sentences:
             for e in s.entities:
                 kinds = counts.setdefault(s.text[e.start - s.start:e.end - s.start].lower(), {})
                 kinds[e.label] = kinds.get(e.label, 0) + 1
-        found = {text: max(kinds, key=kinds.get) for text, kinds in counts.items()}
-        opened: dict[str, dict[str, int]] = {}  # name -> kinds of the longer names it opens
-        for text, kinds in counts.items():
-            words = text.split()
-            for n in range(1, len(words)):
-                if found.get(" ".join(words[:n])) == "PERSON":
-                    longer = opened.setdefault(" ".join(words[:n]), {})
-                    for label, count in kinds.items():
-                        longer[label] = longer.get(label, 0) + count
-        surnames = {text.split()[-1] for text, kind in found.items()
-                    if kind == "PERSON" and " " in text}
-        for name, kinds in opened.items():
-            kind = max(kinds, key=kinds.get)
-            if kind != "PERSON" and name not in surnames:
-                found[name] = kind
-        return found | {name: "PERSON" for name in surnames if name in found}
+        return {text: max(kinds, key=kinds.get) for text, kinds in counts.items()}
 
     @cached_property
     def _sentence_starts(self) -> dict[tuple[str, int], int]:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from rag.chunk import SentenceParser, chunk_sentences, split_document
+from rag.chunk import (Entity, SentenceParser, _short_name_kinds, chunk_sentences,
+                       split_document)
 from rag.clean import clean_text
 
 SPLITTER = SentenceParser()
@@ -101,3 +102,35 @@ def test_each_paragraphs_sentences_are_handed_on_as_soon_as_they_are_parsed():
                                              for sentences in per_span]  # merged, once a span
     shares = [share for _, share in calls]
     assert shares == sorted(shares) and 0 < shares[0] < 1 and shares[-1] == 1.0
+
+
+def test_a_surname_is_the_person_the_article_names_in_full(bot):
+    # spaCy's small model tags "Rubio" a place and "Segal", "Maurer" organizations on their own
+    kinds: dict[str, set[str]] = {}
+    for s in bot.index.sentences:
+        for e in s.entities:
+            kinds.setdefault(s.text[e.start - s.start:e.end - s.start], set()).add(e.label)
+    for surname in ("Rubio", "Segal", "Maurer", "Trump"):
+        assert kinds[surname] == {"PERSON"}, surname
+
+
+def named(*mentions):
+    """Entities of a made-up text that holds each (name, label) mention once."""
+    text, entities = "", []
+    for name, label in mentions:
+        entities.append(Entity(label, len(text), len(text) + len(name)))
+        text += name + ". "
+    return text, entities
+
+
+def test_short_names_take_the_kind_of_their_long_form_within_limits():
+    text, entities = named(("Naomi Thorsen", "PERSON"), ("Thorsen", "ORG"),
+                           ("Cindervale Technologies", "ORG"), ("Cindervale", "PERSON"))
+    assert _short_name_kinds(text, entities) == {"Thorsen": "PERSON", "Cindervale": "ORG"}
+    # a name mostly used for something else ("Harvard" after "John Harvard") stays that
+    text, entities = named(("John Harvard", "PERSON"), *[("Harvard", "ORG")] * 4)
+    assert _short_name_kinds(text, entities) == {}
+    # a place that ends a "person" (a tagging error) stays a place; a first name stays a person
+    text, entities = named(("Ali Pakistan", "PERSON"), ("Pakistan", "GPE"),
+                           ("Farida Haddad", "PERSON"), ("Farida", "PERSON"))
+    assert _short_name_kinds(text, entities) == {}
