@@ -182,7 +182,7 @@ def shipped_params() -> Params:
 @dataclass(frozen=True)
 class Ranked:
     candidate: ScoredSentence
-    score: float  # sentence model's log-odds that it answers
+    score: float  # sentence model's log-odds that it answers (merged rankings: log of the share)
     span: tuple[int, int] | None  # the expected kind of entity in it (document offsets)
 
 
