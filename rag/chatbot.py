@@ -322,8 +322,12 @@ class Conversation:
         query, topic = standalone(question, previous, bot._content_terms(question))
         pointed = bot._pointed_at(question, query, previous, doc)
         if pointed is None:
-            # A rewritten follow-up is also ranked by its own words (those of "how much of
-            # that was punitive?" may name the answer better than the topic they are asked with).
+            # A rewritten follow-up is about the previous answer's article: answered from it
+            # alone (another article's "420 workers" is no answer to "how many will it hire?"
+            # after a question on a landlord), and ranked by its own words too (those of "how
+            # much of that was punitive?" may name the answer better than the topic does).
+            if query != question and doc is None and previous and previous.anchor:
+                doc = previous.anchor[0]
             alone = question if query != question and bot._content_terms(question) else None
             answer = bot._ask(bot.check_question(query), k, doc, alone=alone)
         else:  # the sentence is known: the rest is ranked as usual, with it first

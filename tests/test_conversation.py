@@ -232,3 +232,13 @@ def test_a_company_s_short_name_is_not_a_person(two_articles):
     conversation.ask("How much will Cindervale's new recycling plant cost?")
     follow = conversation.ask("What will they pay their workers?")
     assert follow.interpreted_as == "What will Cindervale pay Cindervale’s workers?"
+
+
+def test_a_follow_up_is_answered_from_the_article_the_conversation_is_on(two_articles):
+    conversation = two_articles.conversation()
+    first = conversation.ask("How many apartments does Halvorsen own?")
+    assert first.quotes[0].doc == "mold-verdict"
+    follow = conversation.ask("How many workers will it hire?")
+    assert follow.interpreted_as == "How many workers will Halvorsen hire?"
+    # the battery plant's "420 workers" is not Halvorsen's; the verdict story does not say
+    assert follow.abstained and {q.doc for q in follow.quotes} == {"mold-verdict"}
