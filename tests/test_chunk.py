@@ -4,8 +4,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from rag.chunk import (Entity, SentenceParser, _short_name_kinds, chunk_sentences,
-                       split_document)
+from rag.chunk import (Entity, SentenceParser, _short_name_kinds, _with_kinds_corrected,
+                       chunk_sentences, split_document)
 from rag.clean import clean_text
 
 SPLITTER = SentenceParser()
@@ -134,3 +134,13 @@ def test_short_names_take_the_kind_of_their_long_form_within_limits():
     text, entities = named(("Ali Pakistan", "PERSON"), ("Pakistan", "GPE"),
                            ("Farida Haddad", "PERSON"), ("Farida", "PERSON"))
     assert _short_name_kinds(text, entities) == {}
+
+
+def test_a_person_named_like_a_place_or_an_organization_is_not_a_person():
+    text, entities = named(("Millbank Road", "PERSON"), ("Widener Library", "PERSON"),
+                           ("Harrow Lane Capital", "PERSON"), ("Mercer Elementary", "PERSON"),
+                           ("Mercer", "PERSON"), ("Stuart Hall", "PERSON"), ("Road", "PERSON"))
+    corrected = _with_kinds_corrected(text, [[(0, len(text), tuple(entities))]])
+    assert [e.label for e in corrected[0][0][2]] == ["FAC", "FAC", "ORG", "ORG",
+                                                     "ORG",  # the school's short name
+                                                     "PERSON", "PERSON"]  # a surname; one word
