@@ -124,7 +124,8 @@ def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
     if _POINTS_INTO.search(question):
         return None
     out, changed = [], False
-    for token in re.split(r"(\W+)", question):
+    tokens = re.split(r"(\W+)", question)
+    for place, token in enumerate(tokens):
         lower = token.lower()
         kind = _PEOPLE if lower in _PERSON else _THINGS if lower in _THING else (
             _PLACES if lower == "there" else None)
@@ -138,9 +139,24 @@ def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
         if referent is None:
             return None
         suffix = _PERSON.get(lower, _THING.get(lower, ""))
+        if lower == "her" and _before_a_noun(tokens[place + 1:]):
+            suffix = "’s"  # "what was her objection?", not "what did they tell her?"
         out.append(("in " if lower == "there" else "") + referent.text + suffix)
         changed = True
     return "".join(out) if changed else None
+
+
+# Words after which "her" is the object, not a possessive: "tell her about it", "ask her to".
+_NOT_OWNED = frozenset(
+    "about after against at before by for from in into of off on onto out over through to "
+    "toward towards under up with without a an the this that these those and or but if when "
+    "while because so than as".split())
+
+
+def _before_a_noun(rest: list[str]) -> bool:
+    """Whether the words after "her" ("objection?" vs "about it?") make it a possessive."""
+    words = [t for t in rest if t.strip() and re.match(r"\w", t)]
+    return bool(words) and words[0].lower() not in _NOT_OWNED
 
 
 def _sentence_case(text: str) -> str:

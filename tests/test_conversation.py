@@ -34,6 +34,10 @@ def turn(question, *referents, topic=""):
     ("And the second?", turn("What is the first part?", topic="What does McConnell suggest?"),
      "What does McConnell suggest? And the second?"),
     ("why?", turn("Who voted no?", ("Dana Okafor", "PERSON")), "Who voted no? Why?"),
+    ("What was her objection?", turn("Who voted no?", ("Dana Okafor", "PERSON")),
+     "What was Dana Okafor’s objection?"),  # "her" before a noun owns it
+    ("Did the board ask her to resign?", turn("Who voted no?", ("Dana Okafor", "PERSON")),
+     "Did the board ask Dana Okafor to resign?"),
 ])
 def test_follow_ups_are_rewritten(question, previous, expected):
     content = {"What did she warn against?": 1, "What legislation has he sponsored?": 2,
