@@ -19,8 +19,9 @@ import numpy as np
 
 from rag.answer import Answer, answer_from
 from rag.config import Settings
-from rag.conversation import (Referent, Turn, asked_for, asks_who_said, enumerated_item,
-                              question_names, speaker, standalone, who_said)
+from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_who_said,
+                              enumerated_item, question_names, speaker, standalone, who_said,
+                              without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
@@ -186,9 +187,10 @@ class Chatbot(Library):
 
     def _ask(self, question: str, k: int | None, doc: str | None,
              pinned: tuple[int, tuple[int, int] | None] | None = None,
-             alone: str | None = None) -> Answer:
+             alone: str | None = None, given: frozenset[tuple[str, int]] = frozenset()
+             ) -> Answer:
         k, retriever = self._checked(k, doc)
-        return self._answer(retriever, question, question, k, doc, pinned, alone)
+        return self._answer(retriever, question, question, k, doc, pinned, alone, given)
 
     def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
         """A conversation: questions asked one after another, where a follow-up ("why?",
@@ -261,23 +263,27 @@ class Chatbot(Library):
 
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
                 doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None,
-                alone: str | None = None) -> Answer:
+                alone: str | None = None, given: frozenset[tuple[str, int]] = frozenset()
+                ) -> Answer:
         """The answer to `query`; `alone`, a follow-up's own words, is ranked too and the
-        two rankings merged (see _merged)."""
-        ranking = self._rank(retriever, query, doc)
+        two rankings merged (see _merged); sentences `given` ((doc, start) of earlier
+        answers) are left out, so "who else?" is answered by another."""
+        ranking = self._rank(retriever, query, doc, given)
         if alone is not None:
-            ranking = _merged(ranking, self._rank(retriever, alone, doc))
+            ranking = _merged(ranking, self._rank(retriever, alone, doc, given))
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
         if pinned is not None:
             ranking = _pin(ranking, retriever, *pinned)
         answer = answer_from(query, ranking, titles, k)
         return dataclasses.replace(answer, question=question)
 
-    def _rank(self, retriever: Retriever, query: str, doc: str | None) -> Ranking:
+    def _rank(self, retriever: Retriever, query: str, doc: str | None,
+              given: frozenset[tuple[str, int]] = frozenset()) -> Ranking:
         vectors = self.encoder.encode_question(query)
         terms = retriever.question_terms(query)
         hits = retriever.search(query, doc=doc, vector=vectors.vector, terms=terms)
-        candidates = retriever.candidate_sentences(hits, vectors.vector, terms)
+        candidates = [c for c in retriever.candidate_sentences(hits, vectors.vector, terms)
+                      if (c.sentence.doc, c.sentence.start) not in given]
         return self.ranker.rank(query, terms, candidates, retriever, vectors,
                                 self.settings.min_confidence, self.settings.ranking)
 
@@ -329,7 +335,12 @@ class Conversation:
             if query != question and doc is None and previous and previous.anchor:
                 doc = previous.anchor[0]
             alone = question if query != question and bot._content_terms(question) else None
-            answer = bot._ask(bot.check_question(query), k, doc, alone=alone)
+            ranked, given = query, frozenset()
+            if query != question and asks_for_more(question):
+                # "Who else?", "what else did he say?": not a sentence already answered with
+                given = frozenset(t.anchor for t in self.turns if t.anchor)
+                ranked, alone = without_more(query), alone and without_more(alone)
+            answer = bot._ask(bot.check_question(ranked), k, doc, alone=alone, given=given)
         else:  # the sentence is known: the rest is ranked as usual, with it first
             query, position, span = pointed
             answer = bot._ask(query, k, doc, (position, span))

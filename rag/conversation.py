@@ -33,7 +33,9 @@ _CONTINUES = re.compile(r"^\s*(and|but|so|also|or|then|what about|how about|what
                         r"anything else|why not|why so|how so)\b", re.IGNORECASE)
 _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what (year|time|day|"
                      r"month|date|kind|sort)|which (year|day|month)|when|where|why|who|whom|"
-                     r"whose|what|which|how)\b", re.IGNORECASE)
+                     r"whose|what|which|how|else)\b", re.IGNORECASE)
+# "Who else?", "what else did he say?", "any others?": more of what was asked, not the same.
+_ASKS_MORE = re.compile(r"\b(else|others|another)\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(name|named|called|who (is|was) (he|she|it|they))\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _ASKS_ITEM = re.compile(r"\b(first|second|third|fourth|fifth|last|final|other)\b", re.IGNORECASE)
@@ -51,7 +53,8 @@ _NOT_NAMES = frozenset(
     "who what when where why how which whom whose did does do is are was were can could will "
     "would should shall may might must has have had in on at for with about of to from by "
     "according tell and but so or also then if a an the that this these those it he she they "
-    "we i you there here ok okay".split())
+    "we i you there here ok okay any anything anyone anybody some something someone else "
+    "others another".split())
 _PEOPLE = ("PERSON",)
 _THINGS = ("ORG", "GPE", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART", "FAC", "LOC")
 _PLACES = ("GPE", "LOC", "FAC", "ORG")
@@ -116,9 +119,9 @@ def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
     """The question with each pronoun replaced by its referent, or None when it holds
     words that only the previous question can explain (this, that, there, the second...)
     or asks who the referent is ("what was her name?")."""
-    if _CONTINUES.search(question) or re.search(r"\b(this|that|these|those|such|then)\b",
-                                                 question, re.IGNORECASE):
-        return None
+    if (_CONTINUES.search(question) and not _ASKS_MORE.search(question)) or re.search(
+            r"\b(this|that|these|those|such|then)\b", question, re.IGNORECASE):
+        return None  # ("what else did he say?" is about him, not about the topic)
     if _IDENTITY.search(question):
         return None
     if _POINTS_INTO.search(question):
@@ -204,6 +207,18 @@ def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> in
         numbered = [p for p, n in items.items() if n in (1, 2)]
         wanted = [p for p in numbered if p != at] if at in numbered and len(numbered) == 2 else []
     return min(wanted, key=lambda p: (abs(p - at), p)) if wanted else None
+
+
+def asks_for_more(question: str) -> bool:
+    """Whether a follow-up asks for more than was answered ("who else?", "anything else?")."""
+    return bool(_ASKS_MORE.search(question))
+
+
+def without_more(question: str) -> str:
+    """The question without its "else"/"others": what to rank once the sentences already
+    answered with are left out (an article rarely says "else", so the word would only
+    count as something asked that it lacks)."""
+    return re.sub(r"\s+", " ", _ASKS_MORE.sub(" ", question)).strip()
 
 
 def asks_who_said(question: str) -> bool:

@@ -9,8 +9,9 @@ import pytest
 from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
-from rag.conversation import (Referent, Turn, asked_for, asks_who_said, enumerated_item,
-                              question_names, speaker, standalone, who_said)
+from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_who_said,
+                              enumerated_item, question_names, speaker, standalone, who_said,
+                              without_more)
 
 
 def turn(question, *referents, topic=""):
@@ -246,3 +247,21 @@ def test_a_follow_up_is_answered_from_the_article_the_conversation_is_on(two_art
     assert follow.interpreted_as == "How many workers will Halvorsen hire?"
     # the battery plant's "420 workers" is not Halvorsen's; the verdict story does not say
     assert follow.abstained and {q.doc for q in follow.quotes} == {"mold-verdict"}
+
+
+def test_asking_for_more_is_a_follow_up_about_the_same_person():
+    previous = turn("What did Rubio say about ZTE?", ("Rubio", "PERSON"))
+    assert standalone("What else did he say?", previous, 0)[0] == "What else did Rubio say?"
+    assert standalone("Who else?", previous, 0)[0] == "What did Rubio say about ZTE? Who else?"
+    assert question_names("Anything else?") == []  # not a name
+    assert asks_for_more("Any others?") and not asks_for_more("Why?")
+    assert without_more("What else did Rubio say?") == "What did Rubio say?"
+
+
+def test_what_else_is_answered_by_another_sentence(bot):
+    conversation = bot.conversation()
+    first = conversation.ask("What did Rubio say about ZTE?")
+    more = conversation.ask("What else did he say?")
+    assert more.interpreted_as == "What else did Rubio say?"
+    assert not more.abstained and more.answer != first.answer
+    assert "crazy to allow" in more.answer
