@@ -35,8 +35,9 @@ _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what 
                      r"month|date|kind|sort)|which (year|day|month)|when|where|why|who|whom|"
                      r"whose|what|which|how|else)\b", re.IGNORECASE)
 # "Who else?", "what else did he say?", "any others?": more of what was asked, not the same.
-_ASKS_MORE = re.compile(r"\b(else|others|another)\b", re.IGNORECASE)
-_IDENTITY = re.compile(r"\b(name|named|called|who (is|was) (he|she|it|they))\b", re.IGNORECASE)
+_ASKS_MORE = re.compile(r"\b(else|others|another|tell me more|more (details|about (it|that|this|him|"
+                        r"her|them))|go on)\b", re.IGNORECASE)
+_IDENTITY = re.compile(r"\b(name|named|called)\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _ASKS_ITEM = re.compile(r"\b(first|second|third|fourth|fifth|last|final|other)\b", re.IGNORECASE)
 # An item of an enumeration opens its sentence: "First, ...", "Secondly: ...", "Finally, ...".

@@ -39,6 +39,7 @@ def turn(question, *referents, topic=""):
      "What was Dana Okafor’s objection?"),  # "her" before a noun owns it
     ("Did the board ask her to resign?", turn("Who voted no?", ("Dana Okafor", "PERSON")),
      "Did the board ask Dana Okafor to resign?"),
+    ("Who is she?", turn("Who voted no?", ("Dana Okafor", "PERSON")), "Who is Dana Okafor?"),
 ])
 def test_follow_ups_are_rewritten(question, previous, expected):
     content = {"What did she warn against?": 1, "What legislation has he sponsored?": 2,
@@ -254,7 +255,8 @@ def test_asking_for_more_is_a_follow_up_about_the_same_person():
     assert standalone("What else did he say?", previous, 0)[0] == "What else did Rubio say?"
     assert standalone("Who else?", previous, 0)[0] == "What did Rubio say about ZTE? Who else?"
     assert question_names("Anything else?") == []  # not a name
-    assert asks_for_more("Any others?") and not asks_for_more("Why?")
+    assert asks_for_more("Any others?") and asks_for_more("Tell me more about him")
+    assert not asks_for_more("Why?") and not asks_for_more("How many more were sold?")
     assert without_more("What else did Rubio say?") == "What did Rubio say?"
 
 
