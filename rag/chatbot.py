@@ -326,6 +326,7 @@ class Conversation:
         question = bot.check_question(question)
         previous = self.turns[-1] if self.turns else None
         query, topic = standalone(question, previous, bot._content_terms(question))
+        query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         pointed = bot._pointed_at(question, query, previous, doc)
         if pointed is None:
             # A rewritten follow-up is about the previous answer's article: answered from it
@@ -356,6 +357,14 @@ class Conversation:
 
 
 _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
+
+
+def _clipped(query: str, limit: int) -> str:
+    """A standalone question cut to `limit` characters from its start, at a word: the
+    follow-up at its end is kept whole (it is itself at most `limit` long)."""
+    if len(query) <= limit:
+        return query
+    return query[-limit:].split(" ", 1)[-1]
 
 
 def _anchor(saved: object) -> tuple[str, int] | None:

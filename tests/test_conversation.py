@@ -267,3 +267,12 @@ def test_what_else_is_answered_by_another_sentence(bot):
     assert more.interpreted_as == "What else did Rubio say?"
     assert not more.abstained and more.answer != first.answer
     assert "crazy to allow" in more.answer
+
+
+def test_a_follow_up_to_a_long_question_is_no_error(bot):
+    conversation = bot.conversation()
+    conversation.ask("What did " + "the head of the committee " * 37 + "say about ZTE?")
+    follow = conversation.ask("and why did he say so?")  # with the topic: over the limit
+    limit = bot.settings.max_question_chars
+    assert len(follow.interpreted_as) <= limit
+    assert follow.interpreted_as.endswith("say about ZTE? And why did he say so?")
