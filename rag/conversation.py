@@ -35,8 +35,8 @@ _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what 
                      r"month|date|kind|sort)|which (year|day|month)|when|where|why|who|whom|"
                      r"whose|what|which|how|else)\b", re.IGNORECASE)
 # "Who else?", "what else did he say?", "any others?": more of what was asked, not the same.
-_ASKS_MORE = re.compile(r"\b(else|others|another|tell me more|more (details|about (it|that|this|him|"
-                        r"her|them))|go on)\b", re.IGNORECASE)
+_ASKS_MORE = re.compile(r"\b(else|others|another|tell me more|more (details|about (it|that|this|"
+                        r"him|her|them))|go on)\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(name|named|called)\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _ASKS_ITEM = re.compile(r"\b(first|second|third|fourth|fifth|last|final|other)\b", re.IGNORECASE)
@@ -120,9 +120,10 @@ def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
     """The question with each pronoun replaced by its referent, or None when it holds
     words that only the previous question can explain (this, that, there, the second...)
     or asks who the referent is ("what was her name?")."""
-    if (_CONTINUES.search(question) and not _ASKS_MORE.search(question)) or re.search(
-            r"\b(this|that|these|those|such|then)\b", question, re.IGNORECASE):
-        return None  # ("what else did he say?" is about him, not about the topic)
+    if _CONTINUES.search(question) and not _ASKS_MORE.search(question):
+        return None  # "and ..." goes on with the topic; "what else did he say?" is about him
+    if re.search(r"\b(this|that|these|those|such|then)\b", question, re.IGNORECASE):
+        return None
     if _IDENTITY.search(question):
         return None
     if _POINTS_INTO.search(question):
