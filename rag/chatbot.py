@@ -19,9 +19,9 @@ import numpy as np
 
 from rag.answer import Answer, answer_from
 from rag.config import Settings
-from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_who_said,
-                              enumerated_item, question_names, speaker, standalone, who_said,
-                              without_more)
+from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_what_next,
+                              asks_who_said, enumerated_item, question_names, speaker,
+                              standalone, who_said, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
@@ -241,7 +241,7 @@ class Chatbot(Library):
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
                     ) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
-        enumeration, or who said it): (standalone question, sentence position in the index,
+        enumeration, who said it, or what the article tells next): (standalone question, sentence position in the index,
         short-answer offsets or None). `query` is the question made standalone; None for any
         other question, and for one that names its own subject (query == question)."""
         if (query == question or previous is None or previous.anchor is None
@@ -256,6 +256,8 @@ class Chatbot(Library):
             if found is not None:
                 return who_said(sentences[at].text), base + found[0], found[1]
             return None
+        if asks_what_next(question):
+            return (query, base + at + 1, None) if at + 1 < len(sentences) else None
         item = enumerated_item(question, sentences, at)
         if item is not None:
             return query, base + item, None

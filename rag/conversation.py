@@ -9,10 +9,11 @@ is asked together with the previous standalone question (the chatbot ranks a rew
 question by its own words too). A question that names its own subject is left alone. Later
 turns resolve against the resolved earlier ones.
 
-Two kinds of follow-up point at a sentence rather than a topic, and are answered with it:
+Three kinds of follow-up point at a sentence rather than a topic, and are answered with it:
 an ordinal ("what is the first part?", "and the second?") picks the item of an enumeration
-("First, ...", "Second, ...") in or right around the previous answer, and "who said that?"
-picks the person the previous answer's sentence (or the next one) quotes.
+("First, ...", "Second, ...") in or right around the previous answer, "who said that?"
+picks the person the previous answer's sentence (or the next one) quotes, and "what
+happened next?" the sentence after the previous answer.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ _SAYING_VERBS = ("said|says|told|tells|warned|warns|declared|declares|argued|arg
 _WHO_SAID = re.compile(rf"^\W*(?:(?:and|but|so|ok|okay)\W+)?who\s+(?:{_SAYING_VERBS})"
                        r"(?:\s+(?:that|this|it|so))?\W*$", re.IGNORECASE)
 _SAYING = re.compile(rf"\b({_SAYING_VERBS}|according to)\b", re.IGNORECASE)
+_WHAT_NEXT = re.compile(r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:then what|and then|what next|what "
+                        r"(?:happened|came) (?:next|then|after(?:wards?)?(?: that)?))\W*$",
+                        re.IGNORECASE)
 # Words that start a question or a sentence without being a name ("And the second?").
 _NOT_NAMES = frozenset(
     "who what when where why how which whom whose did does do is are was were can could will "
@@ -221,6 +225,12 @@ def without_more(question: str) -> str:
     answered with are left out (an article rarely says "else", so the word would only
     count as something asked that it lacks)."""
     return re.sub(r"\s+", " ", _ASKS_MORE.sub(" ", question)).strip()
+
+
+def asks_what_next(question: str) -> bool:
+    """Whether the question asks only for what the article tells next ("what happened
+    next?", "and then?"): the sentence after the previous answer."""
+    return bool(_WHAT_NEXT.match(question))
 
 
 def asks_who_said(question: str) -> bool:

@@ -9,7 +9,8 @@ import pytest
 from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
-from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_who_said,
+from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_what_next,
+                              asks_who_said,
                               enumerated_item, question_names, speaker, standalone, who_said,
                               without_more)
 
@@ -276,3 +277,14 @@ def test_a_follow_up_to_a_long_question_is_no_error(bot):
     limit = bot.settings.max_question_chars
     assert len(follow.interpreted_as) <= limit
     assert follow.interpreted_as.endswith("say about ZTE? And why did he say so?")
+
+
+def test_what_happened_next_is_the_next_sentence(bot):
+    assert asks_what_next("What happened next?") and asks_what_next("and then?")
+    assert not asks_what_next("What happened next to ZTE's shares?")
+    conversation = bot.conversation()
+    conversation.ask("Why did ZTE get banned?")
+    after = conversation.ask("What happened next?")
+    assert after.answer.startswith("ZTE ceased major operations") and not after.abstained
+    again = conversation.ask("And then?")  # reads on
+    assert again.answer.startswith("Trump’s official reason for trying to revisit the ban")
