@@ -107,13 +107,23 @@ def is_request(question: str) -> bool:
 
 
 def expected_labels(question: str) -> frozenset[str]:
-    """Entity labels that would answer the question ('who' -> PERSON, ...); empty if any."""
+    """Entity labels that would answer the question ('who' -> PERSON, ...); empty if any.
+    Of several questions (a follow-up asked with its topic: "Who banned ZTE? Why?"), the
+    last one that has a question word decides."""
+    parts = re.split(r"(?<=\?)\s+", question.strip())
+    if len(parts) > 1:
+        asking = [p for p in parts if _QUESTION_WORD.search(p)]
+        if asking and asking[-1] != question:
+            return expected_labels(asking[-1])
     if _DESCRIBE.match(question):
         return frozenset()
     for pattern, labels in _QUESTION_TYPES:
         if pattern.search(question):
             return labels
     return frozenset()
+
+
+_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 
 
 def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> tuple[int, int] | None:

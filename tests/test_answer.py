@@ -26,6 +26,10 @@ def quote(**fields):
     ("What executive order did the governor sign?", set()),
     ("Who is Adam Segal?", set()),  # asks for a description, not a name
     ("Why was ZTE banned?", set()),
+    # a follow-up asked with its topic is typed by the follow-up
+    ("Who banned ZTE? Why?", set()),
+    ("What did the committee pass? When?", {"DATE"}),
+    ("Can a packet be sent empty?  If so, is it billable?", set()),
 ])
 def test_expected_labels_type_the_question(question, labels):
     assert expected_labels(question) >= labels and (labels or not expected_labels(question))
