@@ -335,7 +335,8 @@ class Conversation:
             # alone (another article's "420 workers" is no answer to "how many will it hire?"
             # after a question on a landlord), and ranked by its own words too (those of "how
             # much of that was punitive?" may name the answer better than the topic does).
-            if query != question and doc is None and previous and previous.anchor:
+            if (query != question and doc is None and previous and previous.anchor
+                    and previous.anchor[0] in bot.documents):  # (not removed since)
                 doc = previous.anchor[0]
             alone = question if query != question and bot._content_terms(question) else None
             ranked, given = query, frozenset()

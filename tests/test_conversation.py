@@ -288,3 +288,13 @@ def test_what_happened_next_is_the_next_sentence(bot):
     assert after.answer.startswith("ZTE ceased major operations") and not after.abstained
     again = conversation.ask("And then?")  # reads on
     assert again.answer.startswith("Trump’s official reason for trying to revisit the ban")
+
+
+def test_a_follow_up_about_an_article_removed_since_is_no_error(bot):
+    # a conversation kept by a browser, whose article another user has removed since
+    saved = [{"question": "Who runs Harbor Bikes?", "interpreted_as": "Who runs Harbor Bikes?",
+              "referents": [{"text": "Marcus Lee", "label": "PERSON", "named": False}],
+              "topic": "Who runs Harbor Bikes?", "anchor": ["removed-story", 120]}]
+    follow = bot.resume(saved).ask("What did he say?")
+    assert follow.interpreted_as == "What did Marcus Lee say?"
+    assert all(q.doc != "removed-story" for q in follow.quotes)
