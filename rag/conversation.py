@@ -223,8 +223,9 @@ def asks_for_more(question: str) -> bool:
 def without_more(question: str) -> str:
     """The question without its "else"/"others": what to rank once the sentences already
     answered with are left out (an article rarely says "else", so the word would only
-    count as something asked that it lacks)."""
-    return re.sub(r"\s+", " ", _ASKS_MORE.sub(" ", question)).strip()
+    count as something asked that it lacks); unchanged when nothing else is left."""
+    rest = re.sub(r"\s+", " ", _ASKS_MORE.sub(" ", question)).strip()
+    return rest if re.search(r"\w", rest) else question
 
 
 def asks_what_next(question: str) -> bool:

@@ -259,6 +259,7 @@ def test_asking_for_more_is_a_follow_up_about_the_same_person():
     assert asks_for_more("Any others?") and asks_for_more("Tell me more about him")
     assert not asks_for_more("Why?") and not asks_for_more("How many more were sold?")
     assert without_more("What else did Rubio say?") == "What did Rubio say?"
+    assert without_more("Else? Else?") == "Else? Else?"  # nothing but "else": kept
 
 
 def test_what_else_is_answered_by_another_sentence(bot):
