@@ -140,10 +140,8 @@ def retrieve(bot: Chatbot, text: str):
     """What the chatbot's own retrieval gives one question: the checked question, its
     vectors, its terms and the candidate sentences, in the order the features follow."""
     question = bot.check_question(text)
-    vectors = bot.encoder.encode_question(question)
-    terms = bot.retriever.question_terms(question)
-    hits = bot.retriever.search(question, vector=vectors.vector, terms=terms)
-    return question, vectors, terms, bot.retriever.candidate_sentences(hits, vectors.vector, terms)
+    found = bot.retriever.retrieve(question)
+    return question, found.vectors, found.terms, found.candidates
 
 
 def collect(name: str, corpus: Path, questions: list[Question]) -> list[Row]:

@@ -241,9 +241,10 @@ class Chatbot(Library):
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
                     ) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
-        enumeration, who said it, or what the article tells next): (standalone question, sentence position in the index,
-        short-answer offsets or None). `query` is the question made standalone; None for any
-        other question, and for one that names its own subject (query == question)."""
+        enumeration, who said it, or what the article tells next): (standalone question,
+        sentence position in the index, short-answer offsets or None). `query` is the
+        question made standalone; None for any other question, and for one that names its
+        own subject (query == question)."""
         if (query == question or previous is None or previous.anchor is None
                 or doc not in (None, previous.anchor[0])):
             return None
@@ -281,12 +282,10 @@ class Chatbot(Library):
 
     def _rank(self, retriever: Retriever, query: str, doc: str | None,
               given: frozenset[tuple[str, int]] = frozenset()) -> Ranking:
-        vectors = self.encoder.encode_question(query)
-        terms = retriever.question_terms(query)
-        hits = retriever.search(query, doc=doc, vector=vectors.vector, terms=terms)
-        candidates = [c for c in retriever.candidate_sentences(hits, vectors.vector, terms)
+        found = retriever.retrieve(query, doc)
+        candidates = [c for c in found.candidates
                       if (c.sentence.doc, c.sentence.start) not in given]
-        return self.ranker.rank(query, terms, candidates, retriever, vectors,
+        return self.ranker.rank(query, found.terms, candidates, retriever, found.vectors,
                                 self.settings.min_confidence, self.settings.ranking)
 
     def check_question(self, question: object) -> str:
@@ -327,20 +326,22 @@ class Conversation:
         bot = self._bot
         question = bot.check_question(question)
         previous = self.turns[-1] if self.turns else None
-        query, topic = standalone(question, previous, bot._content_terms(question))
+        content_terms = bot._content_terms(question)
+        query, topic = standalone(question, previous, content_terms)
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
+        rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)
         if pointed is None:
             # A rewritten follow-up is about the previous answer's article: answered from it
             # alone (another article's "420 workers" is no answer to "how many will it hire?"
             # after a question on a landlord), and ranked by its own words too (those of "how
             # much of that was punitive?" may name the answer better than the topic does).
-            if (query != question and doc is None and previous and previous.anchor
+            if (rewritten and doc is None and previous and previous.anchor
                     and previous.anchor[0] in bot.documents):  # (not removed since)
                 doc = previous.anchor[0]
-            alone = question if query != question and bot._content_terms(question) else None
+            alone = question if rewritten and content_terms else None
             ranked, given = query, frozenset()
-            if query != question and asks_for_more(question):
+            if rewritten and asks_for_more(question):
                 # "Who else?", "what else did he say?": not a sentence already answered with
                 given = frozenset(t.anchor for t in self.turns if t.anchor)
                 ranked, alone = without_more(query), alone and without_more(alone)
@@ -349,7 +350,7 @@ class Conversation:
             query, position, span = pointed
             answer = bot._ask(query, k, doc, (position, span))
         answer = dataclasses.replace(answer, question=question,
-                                     interpreted_as=query if query != question else None)
+                                     interpreted_as=query if rewritten else None)
         anchor = None if answer.abstained else (answer.quotes[0].doc, answer.quotes[0].start)
         self.turns.append(Turn(question, query, bot._referents(answer, query), topic, anchor))
         return answer

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from rag.chunk import Chunk, Sentence
 from rag.config import Settings
-from rag.embed import OnnxEncoder, TorchEncoder
+from rag.embed import OnnxEncoder, QuestionVectors, TorchEncoder
 from rag.index import Index
 from rag.store import query_sparse
 from rag.terms import STOPWORDS, Analyzer
@@ -48,6 +48,14 @@ class ScoredSentence:
     unknown: float  # idf-weighted share of the question's terms found nowhere in the corpus
     window_cosine: float = 0.0  # question . mean of the sentence and its paragraph neighbours
     paragraph_cosine: float = 0.0  # question . mean of its paragraph's sentences
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """One question's retrieval: its vectors and terms, and the sentences to rank."""
+    vectors: QuestionVectors
+    terms: list[str]
+    candidates: list[ScoredSentence]
 
 
 class Retriever:
@@ -247,6 +255,13 @@ class Retriever:
             hits.append(Hit(chunks[i], i, score, r.get("dense"), r.get("bm25"), float(cosines[i])))
         hits.sort(key=lambda h: -h.score)
         return hits
+
+    def retrieve(self, question: str, doc: str | None = None) -> Retrieved:
+        """The question embedded, its terms, and the sentences of its best chunks scored."""
+        vectors = self.encoder.encode_question(question)
+        terms = self.question_terms(question)
+        hits = self.search(question, doc=doc, vector=vectors.vector, terms=terms)
+        return Retrieved(vectors, terms, self.candidate_sentences(hits, vectors.vector, terms))
 
     def candidate_sentences(self, hits: list[Hit], vector: np.ndarray, terms: list[str]
                             ) -> list[ScoredSentence]:
