@@ -29,6 +29,7 @@ from rag.embed import OnnxEncoder, TokenVectors, TorchEncoder, make_encoder
 from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, IndexStale,
                         IndexWriteError, RagError)
 from rag.index import FORMAT_VERSION, Document, Index, check_index_folder, load_index, read_manifest
+from rag.int8 import RECIPE
 from rag.vectors import (EmbeddingAhead, fill_vectors, pool_chunk_vectors, positions_by_doc,
                          store_and_switch)
 
@@ -75,7 +76,7 @@ class BuildReport:
 
 
 def _expected_params(settings: Settings) -> dict:
-    return {"model": settings.model, "encoder": settings.build_encoder,
+    return {"model": settings.model, "encoder": settings.build_encoder, "int8_recipe": RECIPE,
             "chunk_tokens": settings.chunk_tokens, "ivf_from_chunks": settings.ivf_from_chunks,
             "ivf_nprobe": settings.ivf_nprobe,
             "chunk_overlap": settings.chunk_overlap, "cleaner_version": CLEANER_VERSION,

@@ -4,6 +4,7 @@ dataclasses.replace()), and the article file kinds the corpus accepts."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,14 @@ def default_folder(name: str) -> str:
         return name
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(data_home) / "rag" / name)
+
+
+def cache_folder() -> Path:
+    """Where files rag can make again from installed packages are kept (the int8 encoder
+    model): $RAG_CACHE, else the Python environment's own share/rag folder, which holds
+    those packages and goes with them (nothing lands in HOME)."""
+    chosen = os.environ.get("RAG_CACHE")
+    return Path(chosen) if chosen else Path(sys.prefix) / "share" / "rag"
 
 
 @dataclass(frozen=True)

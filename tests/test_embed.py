@@ -4,7 +4,7 @@ import pytest
 from rag.embed import OnnxEncoder, TokenVectors
 
 
-def test_onnx_query_vectors_match_sentence_transformers(encoder, bot):
+def test_onnx_vectors_are_close_to_sentence_transformers_and_rank_alike(encoder, bot):
     sentences = [s.text for s in bot.index.sentences[:40]] + [
         "Who is the senator from Florida?", "how much is qualcomm worth", "wat did rubio sayy",
         "x" * 3000]  # longer than 256 tokens: both truncate alike
@@ -13,7 +13,21 @@ def test_onnx_query_vectors_match_sentence_transformers(encoder, bot):
     assert fast.shape == reference.shape == (len(sentences), 384)
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     cosines = (reference * fast).sum(axis=1)
-    assert cosines.min() >= 0.99
+    assert cosines.mean() >= 0.985 and cosines.min() >= 0.95  # int8 arithmetic (rag/int8.py)
+    questions = ["Who is the senator from Florida?", "What did Trump tweet about ZTE?",
+                 "Which company makes phones?", "What did the Commerce Department do?"]
+    by_reference = encoder.encode(questions) @ reference[:40].T
+    by_fast = OnnxEncoder().encode(questions) @ fast[:40].T
+    for best, scores in zip(by_reference.argmax(axis=1), by_fast):
+        assert best in np.argsort(-scores)[:2]
+
+
+def test_a_text_gets_the_same_vector_alone_or_among_others():
+    texts = ["The council bought a backup battery.", "Who was the lead researcher?",
+             "A much longer sentence about the harbor, the ferry schedule and the new toll."]
+    onnx = OnnxEncoder(threads=2)
+    together = onnx.encode(texts * 30)
+    assert all(np.array_equal(together[i], onnx.encode([texts[i % 3]])[0]) for i in range(90))
 
 
 def test_empty_batch():
