@@ -327,7 +327,7 @@ class Conversation:
         question = bot.check_question(question)
         previous = self.turns[-1] if self.turns else None
         content_terms = bot._content_terms(question)
-        query, topic = standalone(question, previous, content_terms)
+        query, topic = standalone(question, previous, content_terms, bot.retriever.pronoun_of)
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)

@@ -19,7 +19,7 @@ happened next?" the sentence after the previous answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.chunk import Sentence
@@ -93,15 +93,17 @@ def asked_for(question: str) -> str:
     return _ASKING.sub(" ", question)
 
 
-def standalone(question: str, previous: Turn | None, content_terms: int) -> tuple[str, str]:
+def standalone(question: str, previous: Turn | None, content_terms: int,
+               pronoun_of: Callable[[str], str] = lambda name: "") -> tuple[str, str]:
     """`question` rewritten to stand alone after `previous`, and the topic that later
     follow-ups are asked with.
 
-    `content_terms` is how many words of asked_for(question) carry meaning.
+    `content_terms` is how many words of asked_for(question) carry meaning; `pronoun_of`
+    gives "he" or "she" for a person's name when the article shows which (else "").
     """
     if previous is None or not _depends(question, content_terms):
         return question, question
-    substituted = _substitute(question, previous.referents)
+    substituted = _substitute(question, previous.referents, pronoun_of)
     if substituted is not None:
         return substituted, substituted
     # Asked with the topic, not with every follow-up before it: "and the second?" after
@@ -120,7 +122,8 @@ def _depends(question: str, content_terms: int) -> bool:
     return bool(_POINTS_INTO.search(question)) and content_terms <= 2
 
 
-def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
+def _substitute(question: str, referents: tuple[Referent, ...],
+                pronoun_of: Callable[[str], str]) -> str | None:
     """The question with each pronoun replaced by its referent, or None when it holds
     words that only the previous question can explain (this, that, there, the second...)
     or asks who the referent is ("what was her name?")."""
@@ -144,7 +147,10 @@ def _substitute(question: str, referents: tuple[Referent, ...]) -> str | None:
         # "it"/"they" name a company or place only when the question before named it: an
         # organization that merely appears in the answer ("the council") is a guess.
         pool = referents if kind is not _THINGS else [r for r in referents if r.named]
-        referent = next((r for r in pool if r.label in kind), None)
+        # "she" skips a man the article calls "he", and the other way round
+        unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
+        referent = next((r for r in pool if r.label in kind
+                         and not (unlike and pronoun_of(r.text) == unlike)), None)
         if referent is None:
             return None
         suffix = _PERSON.get(lower, _THING.get(lower, ""))

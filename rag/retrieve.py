@@ -28,6 +28,15 @@ _CAPITALIZED_RUN = re.compile(
 SPELLING_CUTOFF = 80
 
 
+_PRONOUN = re.compile(r"\b(?:(he|him|his|himself)|(she|her|hers|herself))\b", re.IGNORECASE)
+_TITLE = re.compile(r"\b(?:(Mr|Sir)|(Mrs|Ms|Miss|Madam))\.?\s+$")
+
+
+def _surname(name: str) -> str:
+    """A person's name as the key of Retriever.pronouns: its last word, lower case."""
+    return re.sub(r"['’]s?$", "", name.split()[-1]).lower() if name.split() else ""
+
+
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
@@ -295,6 +304,36 @@ class Retriever:
                 kinds = counts.setdefault(s.text[e.start - s.start:e.end - s.start].lower(), {})
                 kinds[e.label] = kinds.get(e.label, 0) + 1
         return {text: max(kinds, key=kinds.get) for text, kinds in counts.items()}
+
+    @cached_property
+    def pronouns(self) -> dict[str, str]:
+        """A person's surname (lower case) -> "he" or "she", as the articles refer to them.
+
+        Each he/him/his(/himself) or she/her/hers(/herself) is a vote for the person named
+        last before it, in its sentence or the one before; a title right before a name (Mr.,
+        Ms.) is three votes. A surname gets the pronoun that has twice the votes of the other.
+        """
+        votes: dict[str, list[int]] = {}
+        last: tuple[str, str, int] | None = None  # (doc, surname, sentence) named last
+        for i, s in enumerate(self.index.sentences):
+            mentions = [(e.start - s.start, s.text[e.start - s.start:e.end - s.start])
+                        for e in s.entities if e.label == "PERSON"]
+            words = [(m.start(), int(m.group(2) is not None)) for m in _PRONOUN.finditer(s.text)]
+            for at, name_or_she in sorted(mentions + words, key=lambda m: m[0]):
+                if isinstance(name_or_she, str):
+                    surname = _surname(name_or_she)
+                    last = (s.doc, surname, i)
+                    title = _TITLE.search(s.text[:at])
+                    if title:
+                        votes.setdefault(surname, [0, 0])[int(title.group(2) is not None)] += 3
+                elif last and last[0] == s.doc and last[2] >= i - 1:
+                    votes.setdefault(last[1], [0, 0])[name_or_she] += 1
+        return {name: ("he", "she")[she > he] for name, (he, she) in votes.items()
+                if max(he, she) >= 2 * min(he, she) and he != she}
+
+    def pronoun_of(self, name: str) -> str:
+        """"he" or "she" for a person the articles refer to so, else ""."""
+        return self.pronouns.get(_surname(name), "")
 
     @cached_property
     def _sentence_starts(self) -> dict[tuple[str, int], int]:

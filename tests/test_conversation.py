@@ -299,3 +299,30 @@ def test_a_follow_up_about_an_article_removed_since_is_no_error(bot):
     follow = bot.resume(saved).ask("What did he say?")
     assert follow.interpreted_as == "What did Marcus Lee say?"
     assert all(q.doc != "removed-story" for q in follow.quotes)
+
+
+def test_she_is_not_a_man_the_article_calls_he():
+    previous = turn("Which trustees voted against closing the schools?",
+                    ("Harold Lindqvist", "PERSON"), ("Ines Carvalho", "PERSON"))
+    pronouns = {"Harold Lindqvist": "he", "Ines Carvalho": ""}.get
+    assert standalone("What was her objection?", previous, 1, pronouns)[0] == (
+        "What was Ines Carvalho’s objection?")
+    assert standalone("What did he say?", previous, 1, pronouns)[0] == "What did Harold Lindqvist say?"
+    # without a word from the article, the most salient person, as before
+    assert standalone("What was her objection?", previous, 1)[0] == (
+        "What was Harold Lindqvist’s objection?")
+    # nobody left of that kind: asked with the topic
+    only_him = turn("Who voted against?", ("Harold Lindqvist", "PERSON"))
+    assert standalone("Why did she vote no?", only_him, 2, pronouns)[0] == (
+        "Who voted against? Why did she vote no?")
+
+
+def test_the_articles_tell_who_is_he_and_who_is_she(two_articles):
+    pronoun_of = two_articles.retriever.pronoun_of
+    assert pronoun_of("Rosa Delgado") == pronoun_of("Delgado") == "she"  # "… her apartment"
+    assert pronoun_of("Thomas Greer") == pronoun_of("Greer’s") == "he"
+    assert pronoun_of("Marisol Ibarra") == "she" and pronoun_of("Owen Marsh") == "he"
+    assert pronoun_of("Dale Pruitt") == ""  # the article never says
+    conversation = two_articles.conversation()
+    conversation.ask("Who is Halvorsen's lawyer?")
+    assert conversation.ask("What did she say?").interpreted_as != "What did Thomas Greer say?"
