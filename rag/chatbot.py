@@ -20,8 +20,8 @@ import numpy as np
 from rag.answer import Answer, answer_from
 from rag.config import Settings
 from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_what_next,
-                              asks_who_said, enumerated_item, question_names, speaker,
-                              standalone, who_said, without_more)
+                              asks_who_said, asks_why, enumerated_item, question_names,
+                              reason_for, speaker, standalone, who_said, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
@@ -241,7 +241,7 @@ class Chatbot(Library):
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
                     ) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
-        enumeration, who said it, or what the article tells next): (standalone question,
+        enumeration, who said it, why, or what the article tells next): (standalone question,
         sentence position in the index, short-answer offsets or None). `query` is the
         question made standalone; None for any other question, and for one that names its
         own subject (query == question)."""
@@ -259,6 +259,9 @@ class Chatbot(Library):
             return None
         if asks_what_next(question):
             return (query, base + at + 1, None) if at + 1 < len(sentences) else None
+        if asks_why(question):
+            reason = reason_for(sentences, at)
+            return (query, base + reason, None) if reason is not None else None
         item = enumerated_item(question, sentences, at)
         if item is not None:
             return query, base + item, None

@@ -53,6 +53,17 @@ _SAYING = re.compile(rf"\b({_SAYING_VERBS}|according to)\b", re.IGNORECASE)
 _WHAT_NEXT = re.compile(r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:then what|and then|what next|what "
                         r"(?:happened|came) (?:next|then|after(?:wards?)?(?: that)?))\W*$",
                         re.IGNORECASE)
+_WHY = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:why(?:\s+(?:not|so|is that|was that|"
+                  r"is it|was it|did (?:he|she|they|it) (?:do|say) (?:that|it|so)|would (?:he|she|"
+                  r"they|it) do that))?|how come|for what reason|what for)\W*$", re.IGNORECASE)
+# A sentence that gives a reason itself. "After" too ("stepped down its criticism after a
+# 2015 deal"), but not the "after" of when words were said ("said after the verdict that").
+_CAUSE = re.compile(r"\b(because|since|due to|owing to|thanks to|as a result|so that|in order to|"
+                    r"reasons?|caus(?:e|es|ed|ing)|spark(?:s|ed)?|led to|prompt(?:s|ed)|"
+                    r"citing|noting|for fear|amid|after)\b", re.IGNORECASE)
+_SAID_AFTER = re.compile(rf"\b(?:{_SAYING_VERBS})(?:\s+\w+){{0,2}}\s+after\b", re.IGNORECASE)
+# A sentence that opens by pointing back ("That finding allowed ..."): its cause came before.
+_POINTS_BACK = re.compile(r"^\W*(?:that|this|these|those|such)\s+\w+", re.IGNORECASE)
 # Words that start a question or a sentence without being a name ("And the second?").
 _NOT_NAMES = frozenset(
     "who what when where why how which whom whose did does do is are was were can could will "
@@ -238,6 +249,34 @@ def asks_what_next(question: str) -> bool:
     """Whether the question asks only for what the article tells next ("what happened
     next?", "and then?"): the sentence after the previous answer."""
     return bool(_WHAT_NEXT.match(question))
+
+
+def asks_why(question: str) -> bool:
+    """Whether the question asks only why the previous answer is so ("why?", "why not?",
+    "how come?"): nothing else in it to rank by."""
+    return bool(_WHY.match(question))
+
+
+def reason_for(sentences: Sequence[Sentence], at: int) -> int | None:
+    """Where the article gives the reason for the sentence at `at`, as a place in
+    `sentences`: that sentence when it states one ("... was sparked when ..."); else the
+    one after when it explains or quotes someone in the same paragraph ("… ignores the
+    evidence," he said); else the one before when this one opens by pointing back at it
+    ("That finding allowed ..."). None when nothing shows where: the question is then
+    ranked as usual."""
+    if _gives_reason(sentences[at].text):
+        return at
+    if at + 1 < len(sentences) and sentences[at + 1].paragraph - sentences[at].paragraph <= 1:
+        after = sentences[at + 1].text
+        if _gives_reason(after) or _SAYING.search(after):
+            return at + 1
+    if _POINTS_BACK.match(sentences[at].text) and at > 0:
+        return at - 1
+    return None
+
+
+def _gives_reason(text: str) -> bool:
+    return bool(_CAUSE.search(_SAID_AFTER.sub(" ", text)))
 
 
 def asks_who_said(question: str) -> bool:

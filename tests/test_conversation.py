@@ -10,9 +10,8 @@ from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
 from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_what_next,
-                              asks_who_said,
-                              enumerated_item, question_names, speaker, standalone, who_said,
-                              without_more)
+                              asks_who_said, asks_why, enumerated_item, question_names,
+                              reason_for, speaker, standalone, who_said, without_more)
 
 
 def turn(question, *referents, topic=""):
@@ -326,3 +325,27 @@ def test_the_articles_tell_who_is_he_and_who_is_she(two_articles):
     conversation = two_articles.conversation()
     conversation.ask("Who is Halvorsen's lawyer?")
     assert conversation.ask("What did she say?").interpreted_as != "What did Thomas Greer say?"
+
+
+def test_why_is_answered_where_the_article_gives_the_reason():
+    assert asks_why("Why?") and asks_why("and why not?") and asks_why("How come?")
+    assert not asks_why("Why did the council vote no?")  # has its own words to rank by
+    stated = sentences("The ban was sparked when the company broke a deal.", "Shares fell.")
+    assert reason_for(stated, 0) == 0
+    explained = sentences("Greer said after the verdict that the company would appeal.",
+                          "“The verdict ignores the evidence,” he said.", paragraphs=[3, 3])
+    assert reason_for(explained, 0) == 1  # "said after the verdict" is when, not why
+    pointing = sentences("Jurors found the landlord reckless.",
+                         "That finding allowed the jury to add $900,000.", "Appeals follow.")
+    assert reason_for(pointing, 1) == 0
+    # nothing shows where: None, and the question is ranked as before
+    assert reason_for(sentences("The plant will open in May.", "It has 420 workers."), 0) is None
+    assert reason_for(sentences("The plant will open in May."), 0) is None
+
+
+def test_why_after_an_answer_gives_the_reason_not_the_answer_again(two_articles):
+    conversation = two_articles.conversation()
+    first = conversation.ask("What did Greer say the company would do?")
+    assert "the company would appeal" in first.answer
+    why = conversation.ask("Why?")
+    assert "ignores the evidence" in why.answer and not why.abstained
