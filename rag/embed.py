@@ -241,10 +241,11 @@ class OnnxEncoder:
         is called as they are done."""
         return self._encode(texts, progress, with_tokens=False)[0]
 
-    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None
-                           ) -> tuple[np.ndarray, TokenVectors]:
-        """encode(), and every text's token vectors, from the same run of the model."""
-        vectors, tokens = self._encode(texts, progress, with_tokens=True)
+    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None,
+                           threads: int | None = None) -> tuple[np.ndarray, TokenVectors]:
+        """encode(), and every text's token vectors, from the same run of the model; on
+        `threads` threads (default: the encoder's own)."""
+        vectors, tokens = self._encode(texts, progress, with_tokens=True, threads=threads)
         return vectors, cast(TokenVectors, tokens)
 
     def encode_question(self, question: str) -> QuestionVectors:
@@ -254,7 +255,9 @@ class OnnxEncoder:
         return QuestionVectors(vectors[0], tokens.of(0), content_pieces(pieces))
 
     def _encode(self, texts: list[str], progress: Callable[[int, int], None] | None,
-                with_tokens: bool) -> tuple[np.ndarray, TokenVectors | None]:
+                with_tokens: bool, threads: int | None = None
+                ) -> tuple[np.ndarray, TokenVectors | None]:
+        threads = threads or self.threads
         # Only the ids are kept: the tokenizer's Encoding objects of a 1.9 MB article's 15,000
         # sentences took 400 MB.
         encoded = [np.array(e.ids, dtype=np.int64) for start in range(0, len(texts), 1024)
@@ -273,11 +276,11 @@ class OnnxEncoder:
         def embed(step: range):
             return step, [self._embed(encoded[i], with_tokens) for i in step]
 
-        if self.threads == 1 or len(steps) == 1:
+        if threads == 1 or len(steps) == 1:
             with self._lock:  # questions from many server threads take turns
                 self._collect(map(embed, steps), vectors, tokens, progress)
         else:
-            with ThreadPoolExecutor(self.threads) as pool:
+            with ThreadPoolExecutor(threads) as pool:
                 self._collect(pool.map(embed, steps), vectors, tokens, progress)
         return vectors, tokens
 

@@ -214,9 +214,11 @@ def test_a_long_article_is_embedded_while_it_is_parsed(tmp_path):
     assert len(within) > 10 and within == sorted(within) and within[-1] == 1.0
     assert encoder.calls[0] == (["preload"], False)  # the model loaded while spaCy did
     batches = [(len(texts), after) for texts, after in encoder.calls if texts != ["preload"]]
-    # handed over in batches while parsing went on, the rest embedded once it was over
-    assert len(batches) >= 3 and all(128 <= n < 140 for n, _ in batches[:-1])
-    assert batches[-1][1] and batches[-1][0] < 128
+    # handed over in batches while parsing went on; the rest (batches not started when it
+    # was over, and the last few) embedded in one go afterwards, on every core
+    during = [n for n, after in batches if not after]
+    assert during and all(128 <= n < 140 for n in during)
+    assert batches[-1][1] and [after for _, after in batches].count(True) == 1
     index = load_index(settings.index_dir)
     texts = [s.text for s in index.sentences]
     assert sorted(t for batch, _ in encoder.calls for t in batch if batch != ["preload"]) == sorted(texts)
