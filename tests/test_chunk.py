@@ -144,3 +144,34 @@ def test_a_person_named_like_a_place_or_an_organization_is_not_a_person():
     assert [e.label for e in corrected[0][0][2]] == ["FAC", "FAC", "ORG", "ORG",
                                                      "ORG",  # the school's short name
                                                      "PERSON", "PERSON"]  # a surname; one word
+
+
+def _paragraph_spans(text):
+    spans, start = [], 0
+    for paragraph in text.split("\n\n"):
+        spans.append((start, start + len(paragraph)))
+        start += len(paragraph) + 2
+    return spans
+
+
+def test_a_long_text_parsed_in_a_child_process_gives_the_same_sentences(cleaned):
+    text = "\n\n".join([max(cleaned.values(), key=len)] * 4)
+    spans, shares = _paragraph_spans(text), []
+    # small pieces: several rounds of requests to the child, its replies read as they come
+    there = SPLITTER.split_sentences(text, spans, max_piece_chars=100, in_child_from=0,
+                                     found=lambda texts, share: shares.append(share))
+    here = SPLITTER.split_sentences(text, spans, max_piece_chars=100)
+    assert there == here and sum(map(len, there)) > 200
+    assert len(shares) == len(spans) and shares == sorted(shares) and shares[-1] == 1.0
+
+
+def test_a_child_process_that_fails_or_cannot_start_leaves_the_parsing_here(
+        cleaned, monkeypatch, caplog):
+    text = max(cleaned.values(), key=len)
+    spans = _paragraph_spans(text)
+    expected = SPLITTER.split_sentences(text, spans)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # starts, says nothing, exits
+    assert SPLITTER.split_sentences(text, spans, in_child_from=0) == expected
+    monkeypatch.setattr(sys, "executable", "/no/such/python")
+    assert SPLITTER.split_sentences(text, spans, in_child_from=0) == expected
+    assert "parsing process failed" in caplog.text and "Cannot start a process" in caplog.text
