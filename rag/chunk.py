@@ -155,14 +155,15 @@ class SentenceParser:
         rounds = [texts[start:start + PIECES_PER_ROUND]
                   for start in range(0, len(texts), PIECES_PER_ROUND)]
         done = 0
+        # this very rag package, also when it runs from a source tree
+        paths = [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
         try:
             # A fresh interpreter, not multiprocessing: spawning would run the user's main
             # script again, and forking would copy the build's threads.
             child = subprocess.Popen(
                 [sys.executable, "-c", "from rag.chunk import serve_parser; serve_parser()"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                    [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])})
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))})
         except OSError as e:
             log.warning("Cannot start a process to parse in (%s); parsing here", e)
             yield from _parse(self._nlp, texts)
@@ -176,7 +177,7 @@ class SentenceParser:
                     done += 1
         except (EOFError, OSError, pickle.UnpicklingError) as e:
             log.warning("The parsing process failed (%s); parsing the rest here",
-                        e or f"exit code {child.poll()}")
+                        str(e) or f"exit code {child.poll()}")
             yield from _parse(self._nlp, texts[done:])
         finally:
             child.kill()

@@ -197,7 +197,7 @@ class OnnxEncoder:
     """The same model with int8 arithmetic (int8.py) on onnxruntime, no PyTorch.
 
     Starting it costs about a tenth of a second instead of seconds for torch, so questions
-    use it; with batches of similar length it also encodes several times faster, so builds
+    use it; it also embeds several times faster than sentence-transformers here, so builds
     use it too (Settings.build_encoder). Its vectors are close to the reference model's
     (cosine .99 on average, tested) and rank sentences alike.
     """
@@ -232,7 +232,7 @@ class OnnxEncoder:
 
         tokenizer = Tokenizer.from_file(str(resolve_model(DEFAULT_MODEL) / "tokenizer.json"))
         tokenizer.enable_truncation(MAX_TOKENS)
-        tokenizer.no_padding()  # the file pads to 128; batches are padded in _embed
+        tokenizer.no_padding()  # the file pads to 128; _embed runs each text alone, unpadded
         return tokenizer
 
     def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None
@@ -241,7 +241,8 @@ class OnnxEncoder:
         is called as they are done."""
         return self._encode(texts, progress, with_tokens=False)[0]
 
-    def encode_with_tokens(self, texts: list[str], progress: Callable[[int, int], None] | None = None,
+    def encode_with_tokens(self, texts: list[str],
+                           progress: Callable[[int, int], None] | None = None,
                            threads: int | None = None) -> tuple[np.ndarray, TokenVectors]:
         """encode(), and every text's token vectors, from the same run of the model; on
         `threads` threads (default: the encoder's own)."""

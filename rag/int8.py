@@ -39,15 +39,17 @@ def model_file() -> Path | bytes:
         return kept
     with tempfile.TemporaryDirectory(prefix="rag-int8-") as work:
         made = _quantize(Path(work))
+        # A name of its own per writer, then one rename: two processes making it at once
+        # both succeed, and nobody ever reads half a file.
+        partial = cache / f".{kept.name}.{os.getpid()}.{threading.get_ident()}.part"
         try:
             cache.mkdir(parents=True, exist_ok=True)
-            # A name of its own per writer, then one rename: two processes making it at once
-            # both succeed, and nobody ever reads half a file.
-            partial = cache / f".{kept.name}.{os.getpid()}.{threading.get_ident()}.part"
             shutil.copyfile(made, partial)
             os.replace(partial, kept)
             return kept
         except OSError as e:
+            if cache.is_dir():
+                partial.unlink(missing_ok=True)  # a full disk, say: leave nothing behind
             log.warning("Cannot keep the int8 encoder model in %s (%s); it is made again by "
                         "each process. Set RAG_CACHE to a writable folder.", cache,
                         e.strerror or e)

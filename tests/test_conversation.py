@@ -349,3 +349,11 @@ def test_why_after_an_answer_gives_the_reason_not_the_answer_again(two_articles)
     assert "the company would appeal" in first.answer
     why = conversation.ask("Why?")
     assert "ignores the evidence" in why.answer and not why.abstained
+
+
+def test_time_words_are_no_reasons_nor_pointers_back():
+    dated = sentences("Enrollment has fallen by 19 percent since 2015.", "Greer said so.",
+                      paragraphs=[1, 1])
+    assert reason_for(dated, 0) == 1  # "since 2015" is when, not why
+    weekly = sentences("The board met twice.", "This week the board voted to close them.")
+    assert reason_for(weekly, 1) is None  # "This week" points at no sentence before
