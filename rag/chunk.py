@@ -161,7 +161,7 @@ class SentenceParser:
             # A fresh interpreter, not multiprocessing: spawning would run the user's main
             # script again, and forking would copy the build's threads.
             child = subprocess.Popen(
-                [sys.executable, "-c", "from rag.chunk import serve_parser; serve_parser()"],
+                [sys.executable, "-c", _CHILD],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))})
         except OSError as e:
@@ -175,7 +175,7 @@ class SentenceParser:
                 for parsed in pickle.load(child.stdout):
                     yield parsed
                     done += 1
-        except (EOFError, OSError, pickle.UnpicklingError) as e:
+        except Exception as e:  # EOFError, UnpicklingError, ...: whatever broke, parse here
             log.warning("The parsing process failed (%s); parsing the rest here",
                         str(e) or f"exit code {child.poll()}")
             yield from _parse(self._nlp, texts[done:])
@@ -195,19 +195,24 @@ def _feed(pipe, rounds: list[list[str]]) -> None:
         pass  # the child is gone: the reader sees it and parses the rest itself
 
 
-def serve_parser() -> None:
+# The child keeps the real stdout for replies and points file descriptor 1 at stderr first,
+# so that nothing printed while it imports (by Python or C code) mixes with them.
+_CHILD = ("import os; replies = os.dup(1); os.dup2(2, 1); "
+          "from rag.chunk import serve_parser; serve_parser(replies)")
+
+
+def serve_parser(replies_fd: int) -> None:
     """The child process of _parsed_in_child: reads rounds of texts on stdin until it is
-    closed and writes each round's [_parse results] to stdout."""
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but replies on the pipe
+    closed and writes each round's [_parse results] to `replies_fd`."""
     nlp = SentenceParser()._nlp
-    while True:
-        try:
-            texts = pickle.load(requests)
-        except EOFError:
-            return
-        pickle.dump(list(_parse(nlp, texts)), replies)
-        replies.flush()
+    with os.fdopen(replies_fd, "wb") as replies:
+        while True:
+            try:
+                texts = pickle.load(sys.stdin.buffer)
+            except EOFError:
+                return
+            pickle.dump(list(_parse(nlp, texts)), replies)
+            replies.flush()
 
 
 def _parse(nlp, texts: Iterable[str]) -> Iterator[Parsed]:

@@ -175,3 +175,13 @@ def test_a_child_process_that_fails_or_cannot_start_leaves_the_parsing_here(
     monkeypatch.setattr(sys, "executable", "/no/such/python")
     assert SPLITTER.split_sentences(text, spans, in_child_from=0) == expected
     assert "parsing process failed" in caplog.text and "Cannot start a process" in caplog.text
+
+
+def test_a_child_that_prints_while_it_starts_still_gives_the_same_sentences(
+        cleaned, tmp_path, monkeypatch):
+    (tmp_path / "sitecustomize.py").write_text("print('hello from a site hook')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    text = max(cleaned.values(), key=len)
+    spans = _paragraph_spans(text)
+    assert SPLITTER.split_sentences(text, spans, in_child_from=0) == SPLITTER.split_sentences(
+        text, spans)
