@@ -258,14 +258,12 @@ class Chatbot(Library):
                 return who_said(sentences[at].text), base + found[0], found[1]
             return None
         if asks_what_next(question):
-            return (query, base + at + 1, None) if at + 1 < len(sentences) else None
-        if asks_why(question):
-            reason = reason_for(sentences, at)
-            return (query, base + reason, None) if reason is not None else None
-        item = enumerated_item(question, sentences, at)
-        if item is not None:
-            return query, base + item, None
-        return None
+            place = at + 1 if at + 1 < len(sentences) else None
+        elif asks_why(question):
+            place = reason_for(sentences, at)
+        else:
+            place = enumerated_item(question, sentences, at)
+        return (query, base + place, None) if place is not None else None
 
     def _answer(self, retriever: Retriever, question: str, query: str, k: int,
                 doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None,

@@ -58,9 +58,9 @@ _WHY = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:why(?:\s+(?:not|so|is t
                   r"they|it) do that))?|how come|for what reason|what for)\W*$", re.IGNORECASE)
 # A sentence that gives a reason itself. "After" too ("stepped down its criticism after a
 # 2015 deal"), but not the "after" of when words were said ("said after the verdict that").
-_CAUSE = re.compile(r"\b(because|since(?!\s+\d)|due to|owing to|thanks to|as a result|so that|in order to|"
-                    r"reasons?|caus(?:e|es|ed|ing)|spark(?:s|ed)?|led to|prompt(?:s|ed)|"
-                    r"citing|noting|for fear|amid|after)\b", re.IGNORECASE)
+_CAUSE = re.compile(r"\b(because|since(?!\s+\d)|due to|owing to|thanks to|as a result|so that|"
+                    r"in order to|reasons?|caus(?:e|es|ed|ing)|spark(?:s|ed)?|led to|"
+                    r"prompt(?:s|ed)|citing|noting|for fear|amid|after)\b", re.IGNORECASE)
 _SAID_AFTER = re.compile(rf"\b(?:{_SAYING_VERBS})(?:\s+\w+){{0,2}}\s+after\b", re.IGNORECASE)
 # A sentence that opens by pointing back ("That finding allowed ..."): its cause came before.
 _POINTS_BACK = re.compile(r"^\W*(?:that|this|these|those|such)\s+(?!(?:week|month|year|morning|"
@@ -262,9 +262,9 @@ def reason_for(sentences: Sequence[Sentence], at: int) -> int | None:
     """Where the article gives the reason for the sentence at `at`, as a place in
     `sentences`: that sentence when it states one ("... was sparked when ..."); else the
     one after when it explains or quotes someone, in the same paragraph or the next ("…
-    ignores the evidence," he said); else the one before when this one opens by pointing back at it
-    ("That finding allowed ..."). None when nothing shows where: the question is then
-    ranked as usual."""
+    ignores the evidence," he said); else the one before when this one opens by pointing
+    back at it ("That finding allowed ..."). None when nothing shows where: the question
+    is then ranked as usual."""
     if _gives_reason(sentences[at].text):
         return at
     if at + 1 < len(sentences) and sentences[at + 1].paragraph - sentences[at].paragraph <= 1:

@@ -316,18 +316,19 @@ class Retriever:
         votes: dict[str, list[int]] = {}
         last: tuple[str, str, int] | None = None  # (doc, surname, sentence) named last
         for i, s in enumerate(self.index.sentences):
-            mentions = [(e.start - s.start, s.text[e.start - s.start:e.end - s.start])
-                        for e in s.entities if e.label == "PERSON"]
-            words = [(m.start(), int(m.group(2) is not None)) for m in _PRONOUN.finditer(s.text)]
-            for at, name_or_she in sorted(mentions + words, key=lambda m: m[0]):
-                if isinstance(name_or_she, str):
-                    surname = _surname(name_or_she)
+            # (offset in the sentence, a person's surname or "", 1 for she-words else 0)
+            people = [(e.start - s.start, _surname(s.text[e.start - s.start:e.end - s.start]), 0)
+                      for e in s.entities if e.label == "PERSON"]
+            pronouns = [(m.start(), "", int(m.group(2) is not None))
+                        for m in _PRONOUN.finditer(s.text)]
+            for at, surname, she in sorted(people + pronouns, key=lambda event: event[0]):
+                if surname:
                     last = (s.doc, surname, i)
                     title = _TITLE.search(s.text[:at])
                     if title:
                         votes.setdefault(surname, [0, 0])[int(title.group(2) is not None)] += 3
                 elif last and last[0] == s.doc and last[2] >= i - 1:
-                    votes.setdefault(last[1], [0, 0])[name_or_she] += 1
+                    votes.setdefault(last[1], [0, 0])[she] += 1
         return {name: ("he", "she")[she > he] for name, (he, she) in votes.items()
                 if max(he, she) >= 2 * min(he, she) and he != she}
 
