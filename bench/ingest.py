@@ -11,7 +11,8 @@ Prints, with the median of --runs where a figure is timed:
 - the same article added in a running app that started with its index, through the facade
   the web upload calls (copy, clean, parse, embed, switch), until a question about it is
   answered, with each build encoder: the first upload loads the build model;
-- `rag add` of one large article (--large-bytes) in a fresh process, with its peak memory.
+- `rag add` of one large article (--large-bytes) in a fresh process, with its peak memory
+  (the process and the parser child it starts for a long text, summed).
   Its text is the main text of the 100 shared cleaning pages and the SQuAD paragraphs, then
   the same paragraphs with their words shuffled (seeded) until the size is reached: no text
   repeats, so nothing is embedded once for several places;
@@ -154,7 +155,8 @@ def main() -> None:
     print(f"corpus: {args.articles} SQuAD articles, {len(table['chunks'])} chunks, "
           f"{len(table['sentences'])} sentences; plain sentence-transformers encodes all "
           f"{len(texts)} texts, the build embeds the sentences once and pools chunk vectors")
-    print(f"median of {args.runs} runs; peak memory is the process's own\n")
+    print(f"median of {args.runs} runs; peak memory: a process and its children, summed "
+          "(sampled)\n")
     print("| figure | measured | target | met |\n|---|---:|---|:---:|")
     print(row("plain sentence-transformers: load + encode the same texts",
               f"{plain_s:.2f} s, {max(p[1] for p in plain):.0f} MB"))

@@ -32,15 +32,48 @@ from rag.eval import p95  # noqa: E402
 
 # The child's peak memory is read in a small launcher: Linux counts the memory a process had
 # before exec in its ru_maxrss, so a child forked straight from this (large) process would
-# report this process's size.
-_LAUNCHER = ("import resource, subprocess, sys, time; started = time.perf_counter(); "
-             "code = subprocess.call(sys.argv[2:]); seconds = time.perf_counter() - started; "
-             "open(sys.argv[1], 'w').write(f'{seconds} "
-             "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}'); sys.exit(code)")
+# report this process's size. ru_maxrss of children is the largest single process, so the
+# launcher also samples the summed RSS of the command and everything it starts (a parser
+# child beside its parent) every 0.1 s, and reports the larger of the two.
+_LAUNCHER = """
+import os, resource, subprocess, sys, time
+
+def tree_kb(root):
+    parents = {}
+    for name in os.listdir("/proc"):
+        try:
+            parents[int(name)] = int(open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()[1])
+        except (ValueError, OSError, IndexError):
+            pass
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | more, bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            total += int(next(line for line in open(f"/proc/{pid}/status")
+                              if line.startswith("VmRSS:")).split()[1])
+        except (OSError, StopIteration):
+            pass
+    return total
+
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+peak = 0
+while child.poll() is None:
+    peak = max(peak, tree_kb(child.pid))
+    time.sleep(0.1)
+seconds = time.perf_counter() - started
+peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+open(sys.argv[1], "w").write(f"{seconds} {peak}")
+sys.exit(child.returncode)
+"""
 
 
 def _run(command: list[str], **kwargs) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, stdout) of one subprocess, which must succeed."""
+    """(seconds, peak RSS in MB of it and its children together, stdout) of one subprocess,
+    which must succeed."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
             tempfile.NamedTemporaryFile("r") as figures:
         launched = [sys.executable, "-c", _LAUNCHER, figures.name, *command]
