@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.answer import Answer, answer_from
 from rag.config import Settings
-from rag.conversation import (Referent, Turn, asked_for, asks_for_more, asks_what_next,
+from rag.conversation import (Names, Referent, Turn, asked_for, asks_for_more, asks_what_next,
                               asks_who_said, asks_why, enumerated_item, question_names,
                               reason_for, speaker, standalone, who_said, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
@@ -328,7 +328,10 @@ class Conversation:
         question = bot.check_question(question)
         previous = self.turns[-1] if self.turns else None
         content_terms = bot._content_terms(question)
-        query, topic = standalone(question, previous, content_terms, bot.retriever.pronoun_of)
+        retriever = bot.retriever
+        query, topic = standalone(question, previous, content_terms,
+                                  Names(retriever.pronoun_of, retriever.short_name,
+                                        retriever.kind_of))
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)

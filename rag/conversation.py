@@ -4,10 +4,12 @@ No model writes text here. A question depends on earlier turns when it refers ba
 pronoun, "there", "that"), points into an earlier answer ("the second?"), starts as a
 continuation ("and ...", "what about ..."), or asks nothing of its own ("why?", "for how
 long?"). A pronoun is replaced by the person, organization or place it most likely
-names (the previous answer's entities, then the previous question's names); anything else
-is asked together with the previous standalone question (the chatbot ranks a rewritten
-question by its own words too). A question that names its own subject is left alone. Later
-turns resolve against the resolved earlier ones.
+names (the previous answer's entities, then the previous question's names; a person by the
+surname when the article goes on with it); a follow-up that only names another subject
+("what about Kaspersky?") asks the previous standalone question of it; anything else is
+asked together with that question (the chatbot ranks a rewritten question by its own words
+too). A question that names its own subject is left alone. Later turns resolve against the
+resolved earlier ones.
 
 Three kinds of follow-up point at a sentence rather than a topic, and are answered with it:
 an ordinal ("what is the first part?", "and the second?") picks the item of an enumeration
@@ -105,17 +107,33 @@ def asked_for(question: str) -> str:
     return _ASKING.sub(" ", question)
 
 
-def standalone(question: str, previous: Turn | None, content_terms: int,
-               pronoun_of: Callable[[str], str] = lambda name: "") -> tuple[str, str]:
-    """`question` rewritten to stand alone after `previous`, and the topic that later
-    follow-ups are asked with.
+@dataclass(frozen=True)
+class Names:
+    """What the articles tell about names, for rewriting follow-ups (Retriever gives them).
 
-    `content_terms` is how many words of asked_for(question) carry meaning; `pronoun_of`
-    gives "he" or "she" for a person's name when the article shows which (else "").
+    pronoun_of: "he" or "she" for a person's name when the article shows which, else "".
+    short_name: the name a pronoun is replaced with: the surname where the article uses it
+        alone ("what else did she say?" -> "What else did Cooper say?", which every later
+        "Cooper said" matches, where "Betsy" would count as a word those sentences lack).
+    kind_of: a name's entity kind in the articles ("ORG"), else "".
     """
+
+    pronoun_of: Callable[[str], str] = lambda name: ""
+    short_name: Callable[[str], str] = lambda name: name
+    kind_of: Callable[[str], str] = lambda name: ""
+
+
+def standalone(question: str, previous: Turn | None, content_terms: int,
+               names: Names = Names()) -> tuple[str, str]:
+    """`question` rewritten to stand alone after `previous`, and the topic that later
+    follow-ups are asked with; `content_terms` is how many words of asked_for(question)
+    carry meaning."""
     if previous is None or not _depends(question, content_terms):
         return question, question
-    substituted = _substitute(question, previous.referents, pronoun_of)
+    swapped = _swapped(question, previous.topic, names.kind_of)
+    if swapped is not None:
+        return swapped, swapped
+    substituted = _substitute(question, previous.referents, names.pronoun_of, names.short_name)
     if substituted is not None:
         return substituted, substituted
     # Asked with the topic, not with every follow-up before it: "and the second?" after
@@ -134,8 +152,36 @@ def _depends(question: str, content_terms: int) -> bool:
     return bool(_POINTS_INTO.search(question)) and content_terms <= 2
 
 
+# "What about Kaspersky?", "And Mercer's?": the same question about another name.
+_ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?(?i:the\s+)?"
+                            r"(?P<name>[A-Z][\w.’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w.’'&-]*)*)"
+                            r"(?i:\s+(?:then|instead|too))?\s*\??\s*$")
+
+
+def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | None:
+    """For a follow-up that only names another subject ("what about Kaspersky?" after "Why
+    was ZTE banned?"), the topic with its name replaced ("Why was Kaspersky banned?"): the
+    topic's only name, or its one name of the new name's kind. None otherwise."""
+    if not _CONTINUES.match(question):
+        return None
+    asked = _ABOUT_ANOTHER.match(question)
+    if not asked or asked.group("name").split()[0].lower() in _NOT_NAMES:
+        return None
+    new = re.sub(r"['’]s?$", "", asked.group("name")).rstrip(".")
+    named = [r.text for r in question_names(topic)]
+    if new.lower() in (name.lower() for name in named):
+        return None
+    old = named if len(named) == 1 else [name for name in named
+                                         if kind_of(name) and kind_of(name) == kind_of(new)]
+    if len(old) != 1:
+        return None
+    swapped, count = re.subn(rf"(?<![\w-]){re.escape(old[0])}(?![\w-])", new, topic, count=1)
+    return swapped if count else None
+
+
 def _substitute(question: str, referents: tuple[Referent, ...],
-                pronoun_of: Callable[[str], str]) -> str | None:
+                pronoun_of: Callable[[str], str], short_name: Callable[[str], str]
+                ) -> str | None:
     """The question with each pronoun replaced by its referent, or None when it holds
     words that only the previous question can explain (this, that, there, the second...)
     or asks who the referent is ("what was her name?")."""
@@ -168,7 +214,8 @@ def _substitute(question: str, referents: tuple[Referent, ...],
         suffix = _PERSON.get(lower, _THING.get(lower, ""))
         if lower == "her" and _before_a_noun(tokens[place + 1:]):
             suffix = "’s"  # "what was her objection?", not "what did they tell her?"
-        out.append(("in " if lower == "there" else "") + referent.text + suffix)
+        name = short_name(referent.text) if kind is _PEOPLE else referent.text
+        out.append(("in " if lower == "there" else "") + name + suffix)
         changed = True
     return "".join(out) if changed else None
 

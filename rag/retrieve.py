@@ -332,9 +332,42 @@ class Retriever:
         return {name: ("he", "she")[she > he] for name, (he, she) in votes.items()
                 if max(he, she) >= 2 * min(he, she) and he != she}
 
+    def kind_of(self, name: str) -> str:
+        """The entity kind the articles most often give a name ("ORG"), else ""."""
+        return self.entity_kinds.get(name.lower(), "")
+
     def pronoun_of(self, name: str) -> str:
         """"he" or "she" for a person the articles refer to so, else ""."""
         return self.pronouns.get(_surname(name), "")
+
+    @cached_property
+    def _first_names(self) -> dict[str, set[str]]:
+        """A surname (lower case) -> the first words of the people the articles name in full
+        with it ("cooper" -> {"betsy"})."""
+        found: dict[str, set[str]] = {}
+        for s in self.index.sentences:
+            for e in s.entities:
+                words = s.text[e.start - s.start:e.end - s.start].split()
+                if e.label == "PERSON" and len(words) > 1:
+                    found.setdefault(_surname(words[-1]), set()).add(words[0].lower())
+        return found
+
+    def short_name(self, name: str) -> str:
+        """How the articles call a person after the first mention: the surname alone where
+        an article writes it so ("Cooper said" after "Betsy Cooper") and names no one else
+        with it; else the name as given."""
+        words = name.split()
+        if len(words) < 2 or len(self._first_names.get(_surname(name), ())) > 1:
+            return name
+        surname = re.sub(r"['’]s?$", "", words[-1])
+        full = re.escape(" ".join(words[:-1] + [surname]))
+        for document in self.index.documents.values():
+            if surname not in document.text:
+                continue
+            alone = len(re.findall(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", document.text))
+            if alone > len(re.findall(rf"(?<![\w-]){full}(?![\w-])", document.text)):
+                return surname
+        return name
 
     @cached_property
     def _sentence_starts(self) -> dict[tuple[str, int], int]:
