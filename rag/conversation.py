@@ -205,6 +205,8 @@ def _substitute(question: str, referents: tuple[Referent, ...],
         # "it"/"they" name a company or place only when the question before named it: an
         # organization that merely appears in the answer ("the council") is a guess.
         pool = referents if kind is not _THINGS else [r for r in referents if r.named]
+        if kind is _PLACES:  # "there" is a place before it is an organization
+            pool = sorted(pool, key=lambda r: r.label == "ORG")
         # "she" skips a man the article calls "he", and the other way round
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if r.label in kind

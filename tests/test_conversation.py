@@ -40,11 +40,14 @@ def turn(question, *referents, topic=""):
     ("Did the board ask her to resign?", turn("Who voted no?", ("Dana Okafor", "PERSON")),
      "Did the board ask Dana Okafor to resign?"),
     ("Who is she?", turn("Who voted no?", ("Dana Okafor", "PERSON")), "Who is Dana Okafor?"),
+    ("Who inspects the code there?",  # "there" is a place before it is a company
+     turn("What did Huawei build in Britain?", ("Huawei", "ORG"), ("Britain", "GPE")),
+     "Who inspects the code in Britain?"),
 ])
 def test_follow_ups_are_rewritten(question, previous, expected):
     content = {"What did she warn against?": 1, "What legislation has he sponsored?": 2,
                "What is its budget?": 1, "How much will it cost?": 1,
-               "What was her name?": 1}.get(question, 0)
+               "What was her name?": 1, "Who inspects the code there?": 2}.get(question, 0)
     assert standalone(question, previous, content)[0] == expected
 
 
