@@ -96,7 +96,7 @@ def test_browser_clear_button_empties_the_chat(page):
 def test_browser_follow_up_shows_how_it_was_interpreted(page):
     page.ask("Who is Betsy Cooper?")
     reply = page.ask("What did she warn against?")
-    assert "Interpreted as: What did Betsy Cooper warn against?" in reply
+    assert "Interpreted as: What did Cooper warn against?" in reply
     assert "warned against taking" in reply
     reply = page.ask("How many sea stars did volunteers count?")  # names its own subject
     assert "Interpreted as" not in reply and "4,812" in reply
@@ -209,7 +209,7 @@ def test_browser_conversation_survives_a_reload_and_exports(page, server, ask_pa
     visitor.wait_for_function("document.querySelectorAll('#chat .message').length >= 2",
                               timeout=30000)
     reply = ask_page(visitor, "What did she warn against?")  # the restored turns resolve "she"
-    assert "Interpreted as: What did Betsy Cooper warn against?" in reply
+    assert "Interpreted as: What did Cooper warn against?" in reply
     visitor.click("#export")
     visitor.wait_for_selector("#export-files a", timeout=30000)
     names = visitor.locator("#export-files").inner_text().replace("\n", "")
