@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.embed import OnnxEncoder, QuestionVectors, TorchEncoder
 from rag.index import Index
 from rag.store import query_sparse
-from rag.terms import STOPWORDS, Analyzer
+from rag.terms import STOPWORDS, Analyzer, word_families
 
 _CAPITALIZED_RUN = re.compile(
     r"\b[A-Z][\w’'-]*(?: +(?:(?:of|and|for|on|the|de) +)*[A-Z][\w’'-]*)+")
@@ -206,11 +206,25 @@ class Retriever:
         _ = (self._sentence_idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
-             self.entity_kinds, self._sentence_starts)
+             self.entity_kinds, self._sentence_starts, self._families)
         self.encoder.encode(["warm up"])
 
+    @cached_property
+    def _families(self) -> dict[str, str]:
+        """A derivational family's key (terms.word_families) -> the corpus's most frequent
+        term of that family."""
+        found: dict[str, str] = {}
+        for word, term in self._vocabulary.items():
+            if term is None or term not in self._sentence_idf:
+                continue
+            for key in word_families(word, term):
+                if key not in found or self._sentence_idf[term] < self._sentence_idf[found[key]]:
+                    found[key] = term
+        return found
+
     def question_terms(self, question: str) -> list[str]:
-        """The question's terms, each misspelled word replaced by its closest article word."""
+        """The question's terms; a word the corpus lacks becomes the corpus's word of the
+        same family ("decide" -> "decision"), else its closest spelling."""
         terms = []
         for word in self.analyzer.words(question):
             if word in STOPWORDS:
@@ -218,6 +232,11 @@ class Retriever:
             term = self.analyzer.stem(word)
             if term not in self._sentence_idf and word in self._acronyms:
                 terms.extend(self._acronyms[word])
+                continue
+            related = [self._families[key] for key in word_families(word, term)
+                       if key in self._families] if term not in self._sentence_idf else []
+            if related:  # the most frequent, whatever the order of the family's keys
+                terms.append(min(related, key=lambda t: (self._sentence_idf[t], t)))
                 continue
             if term not in self._sentence_idf and len(word) > 2 and not word.isdigit():
                 close = process.extractOne(word, self._vocabulary.keys(), scorer=fuzz.ratio,

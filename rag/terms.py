@@ -92,3 +92,34 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         return [self.stem(w) for w in self.words(text) if w not in STOPWORDS]
+
+
+# Derivational suffixes that Snowball leaves on a stem ("payment", "failur"), with the
+# shortest root each may leave. Not "-er"/"-or": a governor is not a government, and a
+# question about the winner asks for a person.
+_SUFFIXES = (("ment", 3), ("ance", 4), ("ence", 4), ("ur", 4))
+# Where Snowball has cut "-ion" ("decision" -> "decis"), how the root ends in its verb's
+# stem: "decis"/"decid", "expans"/"expand", "admiss"/"admit", "product"/"produc",
+# "descript"/"describ".
+_BEFORE_ION = ((re.compile(r"(?<=[aeiou])s$"), "d"), (re.compile(r"ns$"), "nd"),
+               (re.compile(r"ss$"), "t"), (re.compile(r"ct$"), "c"), (re.compile(r"pt$"), "b"))
+
+
+def word_families(word: str, stem: str) -> frozenset[str]:
+    """Keys of a word's derivational family, given its stem: two words share a key when
+    one derives from the other ("decision"/"decis" and "decide"/"decid" share "decid";
+    "failure" and "fail" "fail"; "payment" and "pay" "pay"; "closure" and "close" "clos"),
+    to find a question word that the article only uses in another form."""
+    roots = {stem}
+    if word.endswith(("sion", "sions", "tion", "tions")):
+        root = stem[:-3] if stem.endswith("ion") else stem  # Snowball keeps "creation"
+        roots = {root}
+        for pattern, replacement in _BEFORE_ION:
+            root = pattern.sub(replacement, root)
+        roots.add(root)
+    else:
+        for suffix, shortest in _SUFFIXES:
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= shortest:
+                roots = {stem[:-len(suffix)]}
+                break
+    return frozenset(r.rstrip("e") if len(r.rstrip("e")) >= 3 else r for r in roots)

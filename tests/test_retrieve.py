@@ -25,6 +25,13 @@ def test_words_the_articles_never_use_are_kept_as_asked(retriever):
     assert terms == ["capit", "peru"] and not retriever.known("peru")
 
 
+def test_a_word_the_articles_use_in_another_form_becomes_that_form(retriever):
+    # the article says "the Commerce Department’s decision", never "decide"
+    assert retriever.question_terms("What did the Commerce Department decide?") == [
+        "commerc", "depart", "decis"]
+    assert "ban" in retriever.question_terms("Why was ZTE banned?")  # a word it uses: as asked
+
+
 def test_an_acronym_is_expanded_from_the_articles_own_names(retriever):
     terms = retriever.question_terms("What did the FCC propose?")
     assert terms[:3] == Analyzer().terms("Federal Communications Commission")

@@ -1,7 +1,9 @@
 """The analyzer: text -> the terms BM25 and the ranking compare (lower case, abbreviations
 expanded, irregular past forms joined to their verbs, stop words out, stemmed)."""
 
-from rag.terms import ABBREVIATIONS, IRREGULAR, STOPWORDS, Analyzer
+import pytest
+
+from rag.terms import ABBREVIATIONS, IRREGULAR, STOPWORDS, Analyzer, word_families
 
 
 def test_analyzer_lowercases_expands_abbreviations_and_maps_irregular_verbs():
@@ -38,3 +40,26 @@ def test_a_past_form_and_its_verb_give_the_same_term():
     analyzer = Analyzer()
     for past, verb in (("fought", "fight"), ("wrote", "write"), ("held", "hold")):
         assert analyzer.terms(f"they {past} it") == analyzer.terms(f"they {verb} it") != []
+
+
+def families(word):
+    return word_families(word, Analyzer().stem(word))
+
+
+@pytest.mark.parametrize("verb, noun", [
+    ("decide", "decision"), ("conclude", "conclusions"), ("admit", "admission"),
+    ("produce", "production"), ("describe", "description"), ("expand", "expansion"),
+    ("inspect", "inspection"), ("create", "creation"), ("fail", "failure"),
+    ("close", "closure"), ("pay", "payment"), ("agree", "agreement"), ("appear", "appearance"),
+])
+def test_a_verb_and_its_noun_are_one_family(verb, noun):
+    assert families(verb) & families(noun)
+
+
+@pytest.mark.parametrize("one, other", [
+    ("governor", "government"), ("winner", "win"), ("center", "cent"), ("million", "mill"),
+    ("raise", "raid"), ("base", "bad"), ("banner", "ban"),
+])
+def test_words_that_only_look_alike_are_not(one, other):
+    assert not families(one) & families(other)
+
