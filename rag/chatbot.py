@@ -27,7 +27,7 @@ from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
-from rag.rank import Ranked, Ranker, Ranking
+from rag.rank import Ranked, Ranker, Ranking, asks_for_organization
 from rag.store import read_pointer
 from rag.retrieve import Retriever, ScoredSentence
 
@@ -228,10 +228,13 @@ class Chatbot(Library):
             sentence = self.retriever.sentence_at(best.doc, best.start)
             entities = sentence.entities if sentence else ()
             text = self.documents[best.doc].text
-            spans = [Referent(text[e.start:e.end], e.label) for e in entities]
+            spans = [Referent(_as_named(text[e.start:e.end]), e.label) for e in entities]
             if best.answer_span and best.answer_span != (0, len(best.text)):
                 a, b = best.answer_span
-                found += [r for r in spans if r.text == best.text[a:b]]
+                answered = _as_named(best.text[a:b])
+                # the answer to "which company ...?" is one, whatever spaCy calls it
+                found += [Referent(r.text, "ORG" if asks_for_organization(question) else r.label,
+                                   True) for r in spans if r.text == answered]
             found += self._question_referents(question)
             found += spans
         else:
@@ -365,6 +368,12 @@ class Conversation:
 
 
 _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
+
+
+def _as_named(entity: str) -> str:
+    """An entity as a question names it: "The Commerce Department’s" -> "the Commerce
+    Department"."""
+    return re.sub(r"^The\b", "the", re.sub(r"['’]s?$", "", entity))
 
 
 def _clipped(query: str, limit: int) -> str:

@@ -85,7 +85,7 @@ class Referent:
 
     text: str
     label: str
-    named: bool = False  # named by the question itself, not only by the answer
+    named: bool = False  # named by the question, or the short answer to it; not only seen
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,8 @@ def _substitute(question: str, referents: tuple[Referent, ...],
         if kind is None:
             out.append(token)
             continue
-        # "it"/"they" name a company or place only when the question before named it: an
+        # "it"/"they" name a company or place only when the question before named it or
+        # was answered with it ("Qualcomm" for "which company supplies ZTE's chips?"): an
         # organization that merely appears in the answer ("the council") is a guess.
         pool = referents if kind is not _THINGS else [r for r in referents if r.named]
         if kind is _PLACES:  # "there" is a place before it is an organization

@@ -29,6 +29,10 @@ from rag.retrieve import STOPWORDS, Retriever, ScoredSentence
 # ("what do lawmakers worry about?" asks for a thing).
 _ADJECTIVE = (r"(?!(?:do|does|did|is|are|was|were|will|would|can|could|has|have|had|should|may|"
               r"might|must)\b)[\w-]+")
+# "Which company ...?", "what agency ...?": an organization is asked for.
+_ORGANIZATION = re.compile(rf"\b(which|what)( {_ADJECTIVE})? (company|companies|firm|firms|agency|"
+                           r"organization|committee|group|brand|brands|maker|department|"
+                           r"institute)\b", re.I)
 # Expected entity labels by question form, first match wins.
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|fund|funding|"
@@ -44,9 +48,8 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
                 r"\bin what year\b|\bsince when\b", re.I), frozenset({"DATE", "TIME"})),
     (re.compile(r"\bwhere\b|\bwhich (country|city|state|place|region)\b", re.I),
      frozenset({"GPE", "LOC", "FAC", "ORG"})),
-    (re.compile(rf"\b(which|what)( {_ADJECTIVE})? (company|companies|firm|firms|agency|"
-                r"organization|committee|group|brand|brands|maker|department|institute)\b", re.I),
-     frozenset({"ORG", "GPE", "NORP", "PERSON"})),  # the small model often calls a firm a PERSON
+    # (a PERSON too: the small model often calls a firm one)
+    (_ORGANIZATION, frozenset({"ORG", "GPE", "NORP", "PERSON"})),
     # "Which trustees voted against?", "What player scored?": a person, though no "who".
     (re.compile(rf"\b(which|what)( {_ADJECTIVE})? (person|people|man|men|woman|women|players?|"
                 r"officials?|trustees?|senators?|lawmakers?|legislators?|judges?|leaders?|"
@@ -104,6 +107,11 @@ _NEGATION = re.compile(r"\b(not|no|never|nor|none|neither|without|n't)\b|n['’]
 def is_request(question: str) -> bool:
     """Whether the question asks for new text (a poem, a story, a translation)."""
     return bool(_REQUEST.match(question))
+
+
+def asks_for_organization(question: str) -> bool:
+    """Whether the question asks which company, agency, group ... (not who)."""
+    return bool(_ORGANIZATION.search(question))
 
 
 def expected_labels(question: str) -> frozenset[str]:

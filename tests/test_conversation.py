@@ -398,3 +398,12 @@ def test_what_else_did_she_say_is_answered_with_her_next_quote(bot):
     more = conversation.ask("What else did she say?")
     assert more.interpreted_as == "What else did Cooper say?"
     assert not more.abstained and "Cooper said" in more.answer
+
+
+def test_it_is_the_company_that_answered_which_company(bot):
+    conversation = bot.conversation()
+    first = conversation.ask("Which company supplies most of ZTE's chips?")
+    assert "Qualcomm" in first.answer  # which spaCy's small model tags a person
+    worth = conversation.ask("How much is it worth?")
+    assert worth.interpreted_as == "How much is Qualcomm worth?"
+    assert "worth over $85 billion" in worth.answer
