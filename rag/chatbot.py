@@ -213,15 +213,20 @@ class Chatbot(Library):
     def _content_terms(self, question: str) -> int:
         return len(self.retriever.question_terms(asked_for(question)))
 
-    def _question_referents(self, question: str) -> tuple[Referent, ...]:
-        """Names in a question, with the entity kind the articles give them."""
-        kinds = self.retriever.entity_kinds
+    def _question_referents(self, question: str, known: tuple[Referent, ...] = ()
+                            ) -> tuple[Referent, ...]:
+        """Names in a question, with the entity kind the conversation gave them before
+        (`known`: "Qualcomm" answered "which company?"), else the one the articles give."""
+        kinds = {r.text.lower(): r.label for r in reversed(known) if r.named and r.label}
+        kinds = {**self.retriever.entity_kinds, **kinds}
         return tuple(Referent(r.text, kinds.get(r.text.lower(), ""), True)
                      for r in question_names(question))
 
-    def _referents(self, answer: Answer, question: str) -> tuple[Referent, ...]:
+    def _referents(self, answer: Answer, question: str, known: tuple[Referent, ...] = ()
+                   ) -> tuple[Referent, ...]:
         """What a later pronoun may name, most salient first: the entity that answered,
-        then the question's own names, then the other names in the answer's sentence."""
+        then the question's own names (of the kinds `known`, the previous turn's
+        referents, gave them), then the other names in the answer's sentence."""
         found: list[Referent] = []
         if not answer.abstained and answer.quotes:
             best = answer.quotes[0]
@@ -235,10 +240,10 @@ class Chatbot(Library):
                 # the answer to "which company ...?" is one, whatever spaCy calls it
                 found += [Referent(r.text, "ORG" if asks_for_organization(question) else r.label,
                                    True) for r in spans if r.text == answered]
-            found += self._question_referents(question)
+            found += self._question_referents(question, known)
             found += spans
         else:
-            found += self._question_referents(question)
+            found += self._question_referents(question, known)
         return tuple(dict.fromkeys(found))
 
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
@@ -359,7 +364,9 @@ class Conversation:
         answer = dataclasses.replace(answer, question=question,
                                      interpreted_as=query if rewritten else None)
         anchor = None if answer.abstained else (answer.quotes[0].doc, answer.quotes[0].start)
-        self.turns.append(Turn(question, query, bot._referents(answer, query), topic, anchor))
+        known = previous.referents if previous else ()
+        self.turns.append(Turn(question, query, bot._referents(answer, query, known), topic,
+                               anchor))
         return answer
 
     def saved(self, last: int | None = None) -> list[dict]:

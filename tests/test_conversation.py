@@ -407,3 +407,5 @@ def test_it_is_the_company_that_answered_which_company(bot):
     worth = conversation.ask("How much is it worth?")
     assert worth.interpreted_as == "How much is Qualcomm worth?"
     assert "worth over $85 billion" in worth.answer
+    # and it stays a company in later turns, though the articles' kind for it is a person
+    assert conversation.ask("Where is it based?").interpreted_as == "Where is Qualcomm based?"
