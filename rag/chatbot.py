@@ -231,9 +231,8 @@ class Chatbot(Library):
         if not answer.abstained and answer.quotes:
             best = answer.quotes[0]
             sentence = self.retriever.sentence_at(best.doc, best.start)
-            entities = sentence.entities if sentence else ()
-            text = self.documents[best.doc].text
-            spans = [Referent(_as_named(text[e.start:e.end]), e.label) for e in entities]
+            names = self.retriever.names_in(sentence) if sentence else []
+            spans = [Referent(_as_named(name), kind) for name, kind in names]
             if best.answer_span and best.answer_span != (0, len(best.text)):
                 a, b = best.answer_span
                 answered = _as_named(best.text[a:b])

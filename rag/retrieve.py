@@ -28,6 +28,8 @@ _CAPITALIZED_RUN = re.compile(
 SPELLING_CUTOFF = 80
 
 
+# Two or more capitalized words, as a person's full name is written ("Ines Carvalho").
+_FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\s+[A-Z][a-z’'-]+\b")
 _PRONOUN = re.compile(r"\b(?:(he|him|his|himself)|(she|her|hers|herself))\b", re.IGNORECASE)
 _TITLE = re.compile(r"\b(?:(Mr|Sir)|(Mrs|Ms|Miss|Madam))\.?\s+$")
 
@@ -350,6 +352,20 @@ class Retriever:
                     votes.setdefault(last[1], [0, 0])[she] += 1
         return {name: ("he", "she")[she > he] for name, (he, she) in votes.items()
                 if max(he, she) >= 2 * min(he, she) and he != she}
+
+    def names_in(self, sentence: Sentence) -> list[tuple[str, str]]:
+        """(name, kind) of a sentence's entities in order, and of the full names the tagger
+        missed whose surname the articles tag as a person ("trustees Harold Lindqvist and
+        Ines Carvalho" when only "Harold Lindqvist" is tagged, beside "Carvalho said")."""
+        found = [(e.start - sentence.start, sentence.text[e.start - sentence.start:
+                                                          e.end - sentence.start], e.label)
+                 for e in sentence.entities]
+        taken = [(e.start - sentence.start, e.end - sentence.start) for e in sentence.entities]
+        for match in _FULL_NAME.finditer(sentence.text):
+            if (not any(a < match.end() and match.start() < b for a, b in taken)
+                    and self.kind_of(_surname(match.group())) == "PERSON"):
+                found.append((match.start(), match.group(), "PERSON"))
+        return [(name, kind) for _, name, kind in sorted(found)]
 
     def kind_of(self, name: str) -> str:
         """The entity kind the articles most often give a name ("ORG"), else ""."""
