@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CLEANER_VERSION = 6  # bump when the rules change: indexes built by older rules go stale
+CLEANER_VERSION = 7  # bump when the rules change: indexes built by older rules go stale
 
 TITLE, HEADING, PARAGRAPH = "title", "heading", "paragraph"
 
@@ -93,8 +93,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
                 r"further reading|more on this story)\b\s*([:|\-–—]|$)", re.I),
      "related-links line"),
     (re.compile(r"^(tags|topics|filed under|categories|category|keywords)\s*:", re.I), "tag list"),
-    (re.compile(r"^(by|written by|words by|reporting by)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}"
-                r"(\s*(,|and|&)\s*[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3})*\s*$|"
+    # (names in capitals whatever the flags: "By the numbers" is a heading)
+    (re.compile(r"^(by|written by|words by|reporting by)\s+(?-i:[A-Z])[\w.'’-]*(\s+(?-i:[A-Z])"
+                r"[\w.'’-]*){0,3}(\s*(,|and|&)\s*(?-i:[A-Z])[\w.'’-]*(\s+(?-i:[A-Z])[\w.'’-]*)"
+                r"{0,3})*\s*$|"
                 r"^(published|updated|posted|last updated)\b.{0,60}$|\b\d+\s*min(ute)?s?\s+read\b",
                 re.I), "byline or dateline"),
     (re.compile(r"^\(?\d+\)?\s+comments?$|^comments?\s*\(\d+\)$|^(leave|post|add) a comment\b|"
@@ -285,10 +287,22 @@ def _duplicate_of(text: str, seen: dict[str, list[tuple[int, str]]]) -> int | No
     return None
 
 
+# A byline or a dateline ("By Rosalind Achterberg | Published Oct. 14, 2026", "April 19,
+# 2026", "Updated 5:32 p.m."): the article's own line, but no heading of the paragraphs after.
+_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+_BYLINE_OR_DATE = re.compile(
+    rf"^(?:by|written by|story by|words by)\s+(?-i:[A-Z])|\b(?:published|updated|posted|"
+    rf"last modified)(?:\s*:|\s+on\b|\s+\d|\s+{_MONTH}\s+\d|\s+(?:today|yesterday)\b|\s*$)|"
+    rf"^\W*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?"
+    rf"(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})"
+    rf"(?:\W+\d{{1,2}}[:.]\d{{2}}\s*(?:[ap]\.?m\.?)?(?:\s+[A-Z]{{2,4}})?)?\W*$", re.IGNORECASE)
+
+
 def _looks_like_heading(text: str, paragraphs: list[tuple[str, bool]], i: int) -> bool:
-    """A short line without closing punctuation (or a short question) before a longer paragraph."""
+    """A short line without closing punctuation (or a short question) before a longer
+    paragraph; not a byline or a date."""
     words = WORD.findall(text)
-    if not 1 <= len(words) <= 12 or len(text) > 90:
+    if not 1 <= len(words) <= 12 or len(text) > 90 or _BYLINE_OR_DATE.search(text):
         return False
     if text.endswith(("?", "!")):
         ends_like_heading = len(words) <= 8

@@ -40,6 +40,21 @@ def test_seed_headings_found():
                         "It’s Not Black and White", "Context is Key", "What is to be done?"]
 
 
+def test_a_byline_or_a_date_is_kept_but_heads_no_section():
+    body = ("The council voted on Tuesday to approve the plan after a long debate about its "
+            "cost, which officials put at $4 million over five years.")
+    more = ("Opponents said the money would be better spent on repairing roads and sidewalks "
+            "in the older neighborhoods of the city.")
+    for line in ("By Rosalind Achterberg | Published Oct. 14, 2026", "April 19, 2026",
+                 "Updated 5:32 p.m. ET"):
+        cleaned = clean_text(f"Council Approves Plan\n\n{line}\n\n{body}\n\n{more}\n")
+        kinds = {cleaned.text[b.start:b.end]: b.kind for b in cleaned.blocks}
+        # the time stamp goes as site chrome; the byline and the date stay, as text
+        assert kinds.get(line, PARAGRAPH) == PARAGRAPH and (line in kinds or "5:32" in line)
+    cleaned = clean_text(f"Council Approves Plan\n\n{body}\n\nBy the numbers\n\n{more}\n")
+    assert HEADING in [b.kind for b in cleaned.blocks]  # a heading that opens with "By"
+
+
 def test_blocks_point_into_text():
     cleaned = seed()
     for block in cleaned.blocks:
