@@ -153,7 +153,7 @@ def _depends(question: str, content_terms: int) -> bool:
 
 
 # "What about Kaspersky?", "And Mercer's?": the same question about another name.
-_ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?(?i:the\s+)?"
+_ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?(?P<the>(?i:the\s+))?"
                             r"(?P<name>[A-Z][\w.’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w.’'&-]*)*)"
                             r"(?i:\s+(?:then|instead|too))?\s*\??\s*$")
 
@@ -167,7 +167,8 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     asked = _ABOUT_ANOTHER.match(question)
     if not asked or asked.group("name").split()[0].lower() in _NOT_NAMES:
         return None
-    new = re.sub(r"['’]s?$", "", asked.group("name")).rstrip(".")
+    new = re.sub(r"['’]s?$", "", asked.group("name"))
+    new = new if re.search(r"\.\w\.$", new) else new.rstrip(".")  # "U.S." keeps its period
     named = [r.text for r in question_names(topic)]
     if new.lower() in (name.lower() for name in named):
         return None
@@ -175,7 +176,10 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
                                          if kind_of(name) and kind_of(name) == kind_of(new)]
     if len(old) != 1:
         return None
-    swapped, count = re.subn(rf"(?<![\w-]){re.escape(old[0])}(?![\w-])", new, topic, count=1)
+    # "the" as the topic wrote it, else as the follow-up did ("And the U.S.?")
+    the = "the " if asked.group("the") else ""
+    swapped, count = re.subn(rf"(\b[Tt]he\s+)?(?<![\w-]){re.escape(old[0])}(?![\w-])",
+                             lambda m: (m.group(1) or the) + new, topic, count=1)
     return swapped if count else None
 
 

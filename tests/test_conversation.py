@@ -373,9 +373,12 @@ def test_time_words_are_no_reasons_nor_pointers_back():
     ("What about Kaspersky?", "Why did the agency act?", "Why did the agency act? What about Kaspersky?"),
     ("What about ZTE?", "Why was ZTE banned?", "Why was ZTE banned? What about ZTE?"),
     ("What about Japan?", "Did Trump call ZTE?", "Did Trump call ZTE? What about Japan?"),  # kind unknown
+    ("And the U.S.?", "Did China ban ZTE?", "Did the U.S. ban ZTE?"),  # of its kind, with "the"
+    ("What about Huawei?", "What did the ZTE board decide?", "What did the Huawei board decide?"),
 ])
 def test_what_about_another_name_asks_the_same_question_of_it(question, topic, expected):
-    kinds = {"zte": "ORG", "huawei": "ORG", "trump": "PERSON", "kaspersky": "ORG"}
+    kinds = {"zte": "ORG", "huawei": "ORG", "trump": "PERSON", "kaspersky": "ORG", "u.s.": "GPE",
+             "china": "GPE"}
     names = Names(kind_of=lambda name: kinds.get(name.lower(), ""))
     rewritten, later_topic = standalone(question, turn(topic), 1, names)
     assert rewritten == expected
