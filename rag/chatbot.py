@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer import Answer, answer_from
+from rag.chunk import without_possessive
 from rag.config import Settings
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_for_more, asks_what_next,
                               asks_who_said, asks_why, enumerated_item, question_names,
@@ -206,6 +207,11 @@ class Chatbot(Library):
                                      for r in t["referents"]), t.get("topic", ""),
                                _anchor(t.get("anchor")))
                           for t in saved)
+            texts = [text for t in turns for text in (t.question, t.interpreted_as, t.topic,
+                                                      *(r.text for r in t.referents),
+                                                      *(r.label for r in t.referents))]
+            if not all(isinstance(text, str) for text in texts):
+                raise TypeError("a saved turn holds something else than text")
         except (TypeError, ValueError, KeyError, AttributeError):
             turns = ()
         return Conversation(self, turns)
@@ -217,10 +223,9 @@ class Chatbot(Library):
                             ) -> tuple[Referent, ...]:
         """Names in a question, with the entity kind the conversation gave them before
         (`known`: "Qualcomm" answered "which company?"), else the one the articles give."""
-        kinds = {r.text.lower(): r.label for r in reversed(known) if r.named and r.label}
-        kinds = {**self.retriever.entity_kinds, **kinds}
-        return tuple(Referent(r.text, kinds.get(r.text.lower(), ""), True)
-                     for r in question_names(question))
+        given = {r.text.lower(): r.label for r in reversed(known) if r.named and r.label}
+        return tuple(Referent(r.text, given.get(r.text.lower()) or self.retriever.kind_of(r.text),
+                              True) for r in question_names(question))
 
     def _referents(self, answer: Answer, question: str, known: tuple[Referent, ...] = ()
                    ) -> tuple[Referent, ...]:
@@ -236,9 +241,14 @@ class Chatbot(Library):
             if best.answer_span and best.answer_span != (0, len(best.text)):
                 a, b = best.answer_span
                 answered = _as_named(best.text[a:b])
-                # the answer to "which company ...?" is one, whatever spaCy calls it
-                found += [Referent(r.text, "ORG" if asks_for_organization(question) else r.label,
-                                   True) for r in spans if r.text == answered]
+                # The answer to "which company ...?" is one, whatever spaCy calls it, and a
+                # later "it" may be it; not a place that answered "where?" ("When did it
+                # open?" after "Where did Huawei build its centre?" is about Huawei).
+                company = asks_for_organization(question)
+                named = company or bool(_ASKS_WHO.match(question))
+                found += [Referent(r.text, "ORG" if company else r.label,
+                                   named and (company or r.label == "ORG"))
+                          for r in spans if r.text == answered]
             found += self._question_referents(question, known)
             found += spans
         else:
@@ -376,10 +386,13 @@ class Conversation:
 _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
 
 
+_ASKS_WHO = re.compile(r"^\W*who\b", re.IGNORECASE)
+
+
 def _as_named(entity: str) -> str:
     """An entity as a question names it: "The Commerce Department’s" -> "the Commerce
     Department"."""
-    return re.sub(r"^The\b", "the", re.sub(r"['’]s?$", "", entity))
+    return re.sub(r"^The\b", "the", without_possessive(entity))
 
 
 def _clipped(query: str, limit: int) -> str:

@@ -56,6 +56,15 @@ class Sentence:
     text: str  # == cleaned[start:end]
     entities: tuple[Entity, ...] = ()
 
+    def text_of(self, entity: Entity) -> str:
+        """The words of one of this sentence's entities."""
+        return self.text[entity.start - self.start:entity.end - self.start]
+
+
+def without_possessive(name: str) -> str:
+    """"Dunmore's" -> "Dunmore", "Greer’s" -> "Greer", "Jones'" -> "Jones"."""
+    return re.sub(r"(?<=\w)['’]s?$", "", name)
+
 
 @dataclass(frozen=True)
 class Chunk:

@@ -289,10 +289,12 @@ def _duplicate_of(text: str, seen: dict[str, list[tuple[int, str]]]) -> int | No
 
 # A byline or a dateline ("By Rosalind Achterberg | Published Oct. 14, 2026", "April 19,
 # 2026", "Updated 5:32 p.m."): the article's own line, but no heading of the paragraphs after.
-_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _BYLINE_OR_DATE = re.compile(
-    rf"^(?:by|written by|story by|words by)\s+(?-i:[A-Z])|\b(?:published|updated|posted|"
-    rf"last modified)(?:\s*:|\s+on\b|\s+\d|\s+{_MONTH}\s+\d|\s+(?:today|yesterday)\b|\s*$)|"
+    rf"^(?:by|written by|story by|words by)\s+(?-i:[A-Z])|(?:^|\|)\W*(?:published|updated|"
+    rf"posted|last modified)(?:\s*:|\s+on\b|\s+\d|\s+{_MONTH}\s+\d|\s+(?:today|yesterday)\b|"
+    rf"\s*$)|"
     rf"^\W*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?"
     rf"(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})"
     rf"(?:\W+\d{{1,2}}[:.]\d{{2}}\s*(?:[ap]\.?m\.?)?(?:\s+[A-Z]{{2,4}})?)?\W*$", re.IGNORECASE)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.chunk import Sentence
+from rag.chunk import Sentence, without_possessive
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
 _THING = {"it": "", "its": "’s", "they": "", "them": "", "their": "’s"}
@@ -77,6 +77,7 @@ _NOT_NAMES = frozenset(
 _PEOPLE = ("PERSON",)
 _THINGS = ("ORG", "GPE", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART", "FAC", "LOC")
 _PLACES = ("GPE", "LOC", "FAC", "ORG")
+_NOT_SUBJECTS = ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY")
 
 
 @dataclass(frozen=True)
@@ -167,13 +168,17 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     asked = _ABOUT_ANOTHER.match(question)
     if not asked or asked.group("name").split()[0].lower() in _NOT_NAMES:
         return None
-    new = re.sub(r"['’]s?$", "", asked.group("name"))
-    new = new if re.search(r"\.\w\.$", new) else new.rstrip(".")  # "U.S." keeps its period
-    named = [r.text for r in question_names(topic)]
-    if new.lower() in (name.lower() for name in named):
+    asked_names = question_names(asked.group("name"))  # "Mercer's." -> Mercer, "U.S." kept
+    if len(asked_names) != 1:
         return None
-    old = named if len(named) == 1 else [name for name in named
-                                         if kind_of(name) and kind_of(name) == kind_of(new)]
+    new = asked_names[0].text
+    named = [r.text for r in question_names(topic)]
+    if new.lower() in (name.lower() for name in named) or kind_of(new) in _NOT_SUBJECTS:
+        return None  # the same subject; "what about Tuesday?" asks when, not about Tuesday
+    # the topic's only name, unless the articles give the two different kinds ("Who banned
+    # ZTE?" + "And Britain?"); of several, the one of the new name's kind
+    old = [name for name in named if kind_of(name) and kind_of(name) == kind_of(new)
+           or len(named) == 1 and not (kind_of(name) and kind_of(new))]
     if len(old) != 1:
         return None
     # "the" as the topic wrote it, else as the follow-up did ("And the U.S.?")
@@ -257,7 +262,7 @@ def question_names(question: str) -> list[Referent]:
             # "Dunmore's late winner" names Dunmore; "U.S." keeps its last period
             name = " ".join(words)
             name = name if re.search(r"\.\w\.$", name) else name.rstrip(".")
-            names.append(Referent(re.sub(r"(?<=\w)['’]s?$", "", name), ""))
+            names.append(Referent(without_possessive(name), ""))
     return names
 
 

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from rag.chunk import Chunk, Sentence
+from rag.chunk import Chunk, Sentence, without_possessive
 from rag.config import Settings
 from rag.embed import OnnxEncoder, QuestionVectors, TorchEncoder
 from rag.index import Index
@@ -29,14 +29,18 @@ SPELLING_CUTOFF = 80
 
 
 # Two or more capitalized words, as a person's full name is written ("Ines Carvalho").
-_FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\s+[A-Z][a-z’'-]+\b")
+_FULL_NAME = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)*\s+[A-Z][^\W\d_]+"
+                        r"(?:-[A-Z][^\W\d_]+)*")
+_CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day$|(?:january|february|march|"
+                       r"april|may|june|july|august|september|october|november|december)$",
+                       re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(?:(he|him|his|himself)|(she|her|hers|herself))\b", re.IGNORECASE)
 _TITLE = re.compile(r"\b(?:(Mr|Sir)|(Mrs|Ms|Miss|Madam))\.?\s+$")
 
 
 def _surname(name: str) -> str:
     """A person's name as the key of Retriever.pronouns: its last word, lower case."""
-    return re.sub(r"['’]s?$", "", name.split()[-1]).lower() if name.split() else ""
+    return without_possessive(name.split()[-1]).lower() if name.split() else ""
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ class Retriever:
         _ = (self._sentence_idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
-             self.entity_kinds, self._sentence_starts, self._families)
+             self.entity_kinds, self._sentence_starts, self._families, self._first_names)
         self.encoder.encode(["warm up"])
 
     @cached_property
@@ -322,7 +326,7 @@ class Retriever:
         counts: dict[str, dict[str, int]] = {}
         for s in self.index.sentences:
             for e in s.entities:
-                kinds = counts.setdefault(s.text[e.start - s.start:e.end - s.start].lower(), {})
+                kinds = counts.setdefault(s.text_of(e).lower(), {})
                 kinds[e.label] = kinds.get(e.label, 0) + 1
         return {text: max(kinds, key=kinds.get) for text, kinds in counts.items()}
 
@@ -338,7 +342,7 @@ class Retriever:
         last: tuple[str, str, int] | None = None  # (doc, surname, sentence) named last
         for i, s in enumerate(self.index.sentences):
             # (offset in the sentence, a person's surname or "", 1 for she-words else 0)
-            people = [(e.start - s.start, _surname(s.text[e.start - s.start:e.end - s.start]), 0)
+            people = [(e.start - s.start, _surname(s.text_of(e)), 0)
                       for e in s.entities if e.label == "PERSON"]
             pronouns = [(m.start(), "", int(m.group(2) is not None))
                         for m in _PRONOUN.finditer(s.text)]
@@ -357,14 +361,18 @@ class Retriever:
         """(name, kind) of a sentence's entities in order, and of the full names the tagger
         missed whose surname the articles tag as a person ("trustees Harold Lindqvist and
         Ines Carvalho" when only "Harold Lindqvist" is tagged, beside "Carvalho said")."""
-        found = [(e.start - sentence.start, sentence.text[e.start - sentence.start:
-                                                          e.end - sentence.start], e.label)
+        found = [(e.start - sentence.start, sentence.text_of(e), e.label)
                  for e in sentence.entities]
         taken = [(e.start - sentence.start, e.end - sentence.start) for e in sentence.entities]
         for match in _FULL_NAME.finditer(sentence.text):
-            if (not any(a < match.end() and match.start() < b for a, b in taken)
-                    and self.kind_of(_surname(match.group())) == "PERSON"):
-                found.append((match.start(), match.group(), "PERSON"))
+            words = list(re.finditer(r"\S+", match.group()))
+            while words and (words[0].group().lower() in STOPWORDS
+                             or _CALENDAR.match(words[0].group())):
+                words = words[1:]  # "When Ines Carvalho objected", "On Tuesday Carvalho"
+            start = match.start() + (words[0].start() if words else 0)
+            if (len(words) > 1 and not any(a < match.end() and start < b for a, b in taken)
+                    and self.kind_of(_surname(words[-1].group())) == "PERSON"):
+                found.append((start, sentence.text[start:match.end()], "PERSON"))
         return [(name, kind) for _, name, kind in sorted(found)]
 
     def kind_of(self, name: str) -> str:
@@ -378,29 +386,39 @@ class Retriever:
     @cached_property
     def _first_names(self) -> dict[str, set[str]]:
         """A surname (lower case) -> the first words of the people the articles name in full
-        with it ("cooper" -> {"betsy"})."""
+        with it ("cooper" -> {"betsy"}); titles ("Ms.", "Sen.") are not first names."""
         found: dict[str, set[str]] = {}
         for s in self.index.sentences:
             for e in s.entities:
-                words = s.text[e.start - s.start:e.end - s.start].split()
+                words = [w for w in s.text_of(e).split() if not w.endswith(".")]
                 if e.label == "PERSON" and len(words) > 1:
                     found.setdefault(_surname(words[-1]), set()).add(words[0].lower())
         return found
 
     def short_name(self, name: str) -> str:
         """How the articles call a person after the first mention: the surname alone where
-        an article writes it so ("Cooper said" after "Betsy Cooper") and names no one else
-        with it; else the name as given."""
+        the article that names them in full also writes it so ("Cooper said" after "Betsy
+        Cooper") and names no one else with it; else the name as given."""
+        if name not in self._short_names:
+            self._short_names[name] = self._shortened(name)
+        return self._short_names[name]
+
+    @cached_property
+    def _short_names(self) -> dict[str, str]:
+        return {}
+
+    def _shortened(self, name: str) -> str:
         words = name.split()
-        if len(words) < 2 or len(self._first_names.get(_surname(name), ())) > 1:
+        surname = without_possessive(words[-1]) if words else ""
+        if (len(words) < 2 or len(surname) < 2 or not surname[0].isupper()
+                or len(self._first_names.get(surname.lower(), ())) > 1):
             return name
-        surname = re.sub(r"['’]s?$", "", words[-1])
-        full = re.escape(" ".join(words[:-1] + [surname]))
+        full = " ".join(words[:-1] + [surname])
         for document in self.index.documents.values():
-            if surname not in document.text:
+            if full not in document.text:
                 continue
             alone = len(re.findall(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", document.text))
-            if alone > len(re.findall(rf"(?<![\w-]){full}(?![\w-])", document.text)):
+            if alone > len(re.findall(rf"(?<![\w-]){re.escape(full)}(?![\w-])", document.text)):
                 return surname
         return name
 

@@ -94,10 +94,12 @@ class Analyzer:
         return [self.stem(w) for w in self.words(text) if w not in STOPWORDS]
 
 
-# Derivational suffixes that Snowball leaves on a stem ("payment", "failur"), with the
-# shortest root each may leave. Not "-er"/"-or": a governor is not a government, and a
+# Derivational suffixes that Snowball leaves on a stem ("agreement", "departur"), with the
+# shortest root each may leave: short roots join words that only look alike ("comment" and
+# "come", "posture" and "post"). Not "-er"/"-or": a governor is not a government, and a
 # question about the winner asks for a person.
-_SUFFIXES = (("ment", 3), ("ance", 4), ("ence", 4), ("ur", 4))
+_SUFFIXES = (("ment", 4), ("ance", 4), ("ence", 4), ("ur", 6))
+_SHORTEST_ION_ROOT = 5  # "decid", "creat", "admit"; not "set" (session) nor "pend" (pension)
 # Where Snowball has cut "-ion" ("decision" -> "decis"), how the root ends in its verb's
 # stem: "decis"/"decid", "expans"/"expand", "admiss"/"admit", "product"/"produc",
 # "descript"/"describ".
@@ -116,7 +118,7 @@ def word_families(word: str, stem: str) -> frozenset[str]:
         roots = {root}
         for pattern, replacement in _BEFORE_ION:
             root = pattern.sub(replacement, root)
-        roots.add(root)
+        roots = {r for r in roots | {root} if len(r) >= _SHORTEST_ION_ROOT} or {stem}
     else:
         for suffix, shortest in _SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= shortest:

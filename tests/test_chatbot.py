@@ -151,8 +151,10 @@ def test_a_saved_conversation_resumes(bot):
     saved = json.loads(json.dumps(conversation.saved()))
     follow_up = bot.resume(saved).ask("What did she warn against?")
     assert follow_up.interpreted_as and "Cooper" in follow_up.interpreted_as
-    for broken in (None, "turns", [{"question": "x"}], 5):
+    not_text = [{**saved[0], "referents": [{"text": 7, "label": ["PERSON"], "named": True}]}]
+    for broken in (None, "turns", [{"question": "x"}], 5, not_text):
         assert bot.resume(broken).turns == []
+    assert bot.resume(not_text).ask("What did she warn against?").answer  # no error
 
 
 def test_example_questions_are_answered_from_the_articles_but_the_last(bot):

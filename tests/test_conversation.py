@@ -373,12 +373,14 @@ def test_time_words_are_no_reasons_nor_pointers_back():
     ("What about Kaspersky?", "Why did the agency act?", "Why did the agency act? What about Kaspersky?"),
     ("What about ZTE?", "Why was ZTE banned?", "Why was ZTE banned? What about ZTE?"),
     ("What about Japan?", "Did Trump call ZTE?", "Did Trump call ZTE? What about Japan?"),  # kind unknown
+    ("And Britain?", "Who banned ZTE?", "Who banned ZTE? And Britain?"),  # a place for a firm
+    ("What about Tuesday?", "Why was ZTE banned?", "Why was ZTE banned? What about Tuesday?"),
     ("And the U.S.?", "Did China ban ZTE?", "Did the U.S. ban ZTE?"),  # of its kind, with "the"
     ("What about Huawei?", "What did the ZTE board decide?", "What did the Huawei board decide?"),
 ])
 def test_what_about_another_name_asks_the_same_question_of_it(question, topic, expected):
     kinds = {"zte": "ORG", "huawei": "ORG", "trump": "PERSON", "kaspersky": "ORG", "u.s.": "GPE",
-             "china": "GPE"}
+             "china": "GPE", "britain": "GPE", "tuesday": "DATE"}
     names = Names(kind_of=lambda name: kinds.get(name.lower(), ""))
     rewritten, later_topic = standalone(question, turn(topic), 1, names)
     assert rewritten == expected
@@ -401,6 +403,13 @@ def test_what_else_did_she_say_is_answered_with_her_next_quote(bot):
     more = conversation.ask("What else did she say?")
     assert more.interpreted_as == "What else did Cooper say?"
     assert not more.abstained and "Cooper said" in more.answer
+
+
+def test_it_is_not_the_place_that_answered_where(bot):
+    conversation = bot.conversation()
+    conversation.ask("Where did Huawei agree to build a testing center?")
+    follow = conversation.ask("Whose intelligence agency inspects its code?")
+    assert follow.interpreted_as == "Whose intelligence agency inspects Huawei’s code?"
 
 
 def test_it_is_the_company_that_answered_which_company(bot):
@@ -431,6 +440,8 @@ def test_a_full_name_the_tagger_missed_is_a_person_when_its_surname_is_one(schoo
     voters = next(s for s in school_board.index.sentences if "votes against came" in s.text)
     people = [name for name, kind in retriever.names_in(voters) if kind == "PERSON"]
     assert people == ["Harold Lindqvist", "Ines Carvalho"]  # in the sentence's order
+    objected = Sentence("school-closures", "", 1, 0, 40, "When Ines Carvalho objected, Falk left.")
+    assert ("Ines Carvalho", "PERSON") in retriever.names_in(objected)  # not "When Ines …"
     conversation = school_board.conversation()
     conversation.ask("Which trustees voted against closing the schools?")
     # "her" skips Lindqvist, whom the article calls "he"
