@@ -392,23 +392,26 @@ def test_a_pronoun_becomes_the_name_the_article_goes_on_with(two_articles):
     assert short_name("Rosa Delgado") == "Delgado"  # "… Delgado said outside the courthouse"
     assert short_name("Marisol Ibarra") == "Marisol Ibarra"  # never "Ibarra" alone
     assert short_name("Greer") == "Greer"
-    conversation = two_articles.conversation()
-    conversation.ask("Who is Halvorsen's lawyer?")
-    assert conversation.ask("What else did he say?").interpreted_as == "What else did Greer say?"
+    assert follow_up(two_articles, "Who is Halvorsen's lawyer?",
+                     "What else did he say?").interpreted_as == "What else did Greer say?"
 
 
 def test_what_else_did_she_say_is_answered_with_her_next_quote(bot):
-    conversation = bot.conversation()
-    conversation.ask("Who is Betsy Cooper?")
-    more = conversation.ask("What else did she say?")
+    more = follow_up(bot, "Who is Betsy Cooper?", "What else did she say?")
     assert more.interpreted_as == "What else did Cooper say?"
     assert not more.abstained and "Cooper said" in more.answer
 
 
-def test_it_is_not_the_place_that_answered_where(bot):
+def follow_up(bot, first, then):
+    """The answer to `then`, asked after `first` in a new conversation."""
     conversation = bot.conversation()
-    conversation.ask("Where did Huawei agree to build a testing center?")
-    follow = conversation.ask("Whose intelligence agency inspects its code?")
+    conversation.ask(first)
+    return conversation.ask(then)
+
+
+def test_it_is_not_the_place_that_answered_where(bot):
+    follow = follow_up(bot, "Where did Huawei agree to build a testing center?",
+                       "Whose intelligence agency inspects its code?")
     assert follow.interpreted_as == "Whose intelligence agency inspects Huawei’s code?"
 
 
@@ -442,8 +445,6 @@ def test_a_full_name_the_tagger_missed_is_a_person_when_its_surname_is_one(schoo
     assert people == ["Harold Lindqvist", "Ines Carvalho"]  # in the sentence's order
     objected = Sentence("school-closures", "", 1, 0, 40, "When Ines Carvalho objected, Falk left.")
     assert ("Ines Carvalho", "PERSON") in retriever.names_in(objected)  # not "When Ines …"
-    conversation = school_board.conversation()
-    conversation.ask("Which trustees voted against closing the schools?")
     # "her" skips Lindqvist, whom the article calls "he"
-    assert conversation.ask("What was her objection?").interpreted_as == (
-        "What was Carvalho’s objection?")
+    assert follow_up(school_board, "Which trustees voted against closing the schools?",
+                     "What was her objection?").interpreted_as == "What was Carvalho’s objection?"
