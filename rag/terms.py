@@ -110,8 +110,8 @@ _BEFORE_ION = ((re.compile(r"(?<=[aeiou])s$"), "d"), (re.compile(r"ns$"), "nd"),
 def word_families(word: str, stem: str) -> frozenset[str]:
     """Keys of a word's derivational family, given its stem: two words share a key when
     one derives from the other ("decision"/"decis" and "decide"/"decid" share "decid";
-    "failure" and "fail" "fail"; "payment" and "pay" "pay"; "closure" and "close" "clos"),
-    to find a question word that the article only uses in another form."""
+    "departure" and "depart" "depart"; "agreement" and "agree" "agr"), to find a question
+    word that the article only uses in another form."""
     roots = {stem}
     if word.endswith(("sion", "sions", "tion", "tions")):
         root = stem[:-3] if stem.endswith("ion") else stem  # Snowball keeps "creation"
