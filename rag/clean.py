@@ -295,8 +295,9 @@ _BYLINE_OR_DATE = re.compile(
     rf"^(?:by|written by|story by|words by)\s+(?-i:[A-Z])|(?:^|\|)\W*(?:published|updated|"
     rf"posted|last modified)(?:\s*:|\s+on\b|\s+\d|\s+{_MONTH}\s+\d|\s+(?:today|yesterday)\b|"
     rf"\s*$)|"
-    rf"^\W*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?"
-    rf"(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})"
+    rf"^\W*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|"
+    rf"\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})"
     rf"(?:\W+\d{{1,2}}[:.]\d{{2}}\s*(?:[ap]\.?m\.?)?(?:\s+[A-Z]{{2,4}})?)?\W*$", re.IGNORECASE)
 
 

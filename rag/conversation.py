@@ -154,7 +154,8 @@ def _depends(question: str, content_terms: int) -> bool:
 
 
 # "What about Kaspersky?", "And Mercer's?": the same question about another name.
-_ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?(?P<the>(?i:the\s+))?"
+_ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?"
+                            r"(?P<the>(?i:the\s+))?"
                             r"(?P<name>[A-Z][\w.’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w.’'&-]*)*)"
                             r"(?i:\s+(?:then|instead|too))?\s*\??\s*$")
 
