@@ -52,6 +52,7 @@ _SAYING_VERBS = ("said|says|told|tells|warned|warns|declared|declares|argued|arg
 _WHO_SAID = re.compile(rf"^\W*(?:(?:and|but|so|ok|okay)\W+)?who\s+(?:{_SAYING_VERBS})"
                        r"(?:\s+(?:that|this|it|so))?\W*$", re.IGNORECASE)
 _SAYING = re.compile(rf"\b({_SAYING_VERBS}|according to)\b", re.IGNORECASE)
+_OPENS_QUOTE = re.compile(r"^\W*[“\"]")
 _WHAT_NEXT = re.compile(r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:then what|and then|what next|what "
                         r"(?:happened|came) (?:next|then|after(?:wards?)?(?: that)?))\W*$",
                         re.IGNORECASE)
@@ -347,11 +348,17 @@ def asks_who_said(question: str) -> bool:
 
 def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int]] | None:
     """Who said the sentence at `at`: the person named beside a verb of saying in it or,
-    for a quote attributed after it, in the next sentence of the same paragraph; as
-    (place in `sentences`, the name's offsets in the article). None when no one is named."""
-    for place in (at, at + 1):
-        if place >= len(sentences) or sentences[place].paragraph != sentences[at].paragraph:
-            break
+    for a quote attributed after it, in the next sentence of the same paragraph, or, for a
+    quote that goes on from the sentence before ("“…,” Cooper said. “But, I do think …”"),
+    in that one; as (place in `sentences`, the name's offsets in the article). None when
+    no one is named."""
+    places = [at, at + 1]
+    if at > 0 and _OPENS_QUOTE.match(sentences[at].text):
+        places.append(at - 1)
+    for place in places:
+        if (not 0 <= place < len(sentences)
+                or sentences[place].paragraph != sentences[at].paragraph):
+            continue
         sentence = sentences[place]
         verb = _SAYING.search(sentence.text)
         people = [e for e in sentence.entities if e.label in _PEOPLE]

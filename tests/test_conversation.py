@@ -175,6 +175,10 @@ def test_who_said_that_is_the_person_quoted_in_or_right_after_the_answer():
     assert speaker(quoted, 0)[0] == 1  # the attribution follows the quote
     apart = sentences("“It is not hard.", "Tom Berg said so later.", paragraphs=[4, 5])
     assert speaker(apart, 0) is None  # not across paragraphs
+    goes_on = sentences("“It is hard,” Ana Ruiz said.", "“But it takes time.”", paragraphs=[4, 4])
+    assert speaker(goes_on, 1)[0] == 0  # a quote that goes on from the sentence before
+    assert speaker(sentences("Costs rose, Ana Ruiz said.", "Rents fell.", paragraphs=[4, 4]),
+                   1) is None  # only a quote goes on
     assert who_said("“One two three four five six seven eight nine ten eleven,” he said.") == (
         "Who said “One two three four five six seven eight nine ten…”?")
 
@@ -448,3 +452,10 @@ def test_a_full_name_the_tagger_missed_is_a_person_when_its_surname_is_one(schoo
     # "her" skips Lindqvist, whom the article calls "he"
     assert follow_up(school_board, "Which trustees voted against closing the schools?",
                      "What was her objection?").interpreted_as == "What was Carvalho’s objection?"
+
+
+def test_who_said_a_quote_that_goes_on_is_who_began_it(bot):
+    said = follow_up(bot, "Does Cooper think we tend to swing too far in the other direction?",
+                     "Who said that?")
+    best = said.quotes[0]
+    assert "Cooper said" in said.answer and best.text[slice(*best.answer_span)] == "Cooper"
