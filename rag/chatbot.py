@@ -223,7 +223,7 @@ class Chatbot(Library):
                             ) -> tuple[Referent, ...]:
         """Names in a question, with the entity kind the conversation gave them before
         (`known`: "Qualcomm" answered "which company?"), else the one the articles give."""
-        given = {r.text.lower(): r.label for r in reversed(known) if r.named and r.label}
+        given = _kinds_given(known)
         return tuple(Referent(r.text, given.get(r.text.lower()) or self.retriever.kind_of(r.text),
                               True) for r in question_names(question))
 
@@ -346,9 +346,12 @@ class Conversation:
         previous = self.turns[-1] if self.turns else None
         content_terms = bot._content_terms(question)
         retriever = bot.retriever
+        # a name keeps the kind an earlier turn gave it (Qualcomm answered "which company?")
+        given = _kinds_given(previous.referents if previous else ())
         query, topic = standalone(question, previous, content_terms,
                                   Names(retriever.pronoun_of, retriever.short_name,
-                                        retriever.kind_of))
+                                        lambda name: given.get(name.lower())
+                                        or retriever.kind_of(name)))
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)
@@ -387,6 +390,11 @@ _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where it
 
 
 _ASKS_WHO = re.compile(r"^\W*who\b", re.IGNORECASE)
+
+
+def _kinds_given(referents: tuple[Referent, ...]) -> dict[str, str]:
+    """Name (lower case) -> the kind a turn gave it, the most salient first."""
+    return {r.text.lower(): r.label for r in reversed(referents) if r.named and r.label}
 
 
 def _as_named(entity: str) -> str:

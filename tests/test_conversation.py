@@ -428,6 +428,7 @@ def test_it_is_the_company_that_answered_which_company(bot):
     assert "worth over $85 billion" in worth.answer
     # and it stays a company in later turns, though the articles' kind for it is a person
     assert conversation.ask("Where is it based?").interpreted_as == "Where is Qualcomm based?"
+    assert conversation.ask("What about Huawei?").interpreted_as == "Where is Huawei based?"
 
 
 @pytest.fixture(scope="module")
