@@ -13,6 +13,7 @@ import math
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -219,19 +220,18 @@ class Chatbot(Library):
     def _content_terms(self, question: str) -> int:
         return len(self.retriever.question_terms(asked_for(question)))
 
-    def _question_referents(self, question: str, known: tuple[Referent, ...] = ()
-                            ) -> tuple[Referent, ...]:
-        """Names in a question, with the entity kind the conversation gave them before
-        (`known`: "Qualcomm" answered "which company?"), else the one the articles give."""
-        given = _kinds_given(known)
-        return tuple(Referent(r.text, given.get(r.text.lower()) or self.retriever.kind_of(r.text),
-                              True) for r in question_names(question))
+    def _question_referents(self, question: str,
+                            kind_of: Callable[[str], str] | None = None) -> tuple[Referent, ...]:
+        """Names in a question, with their entity kind: `kind_of`'s (a conversation's, see
+        Conversation.ask), else the one the articles give."""
+        kind_of = kind_of or self.retriever.kind_of
+        return tuple(Referent(r.text, kind_of(r.text), True) for r in question_names(question))
 
-    def _referents(self, answer: Answer, question: str, known: tuple[Referent, ...] = ()
-                   ) -> tuple[Referent, ...]:
+    def _referents(self, answer: Answer, question: str,
+                   kind_of: Callable[[str], str] | None = None) -> tuple[Referent, ...]:
         """What a later pronoun may name, most salient first: the entity that answered,
-        then the question's own names (of the kinds `known`, the previous turn's
-        referents, gave them), then the other names in the answer's sentence."""
+        then the question's own names (of the kinds `kind_of` gives), then the other names
+        in the answer's sentence."""
         found: list[Referent] = []
         if not answer.abstained and answer.quotes:
             best = answer.quotes[0]
@@ -249,10 +249,10 @@ class Chatbot(Library):
                 found += [Referent(r.text, "ORG" if company else r.label,
                                    named and (company or r.label == "ORG"))
                           for r in spans if r.text == answered]
-            found += self._question_referents(question, known)
+            found += self._question_referents(question, kind_of)
             found += spans
         else:
-            found += self._question_referents(question, known)
+            found += self._question_referents(question, kind_of)
         return tuple(dict.fromkeys(found))
 
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
@@ -346,12 +346,16 @@ class Conversation:
         previous = self.turns[-1] if self.turns else None
         content_terms = bot._content_terms(question)
         retriever = bot.retriever
-        # a name keeps the kind an earlier turn gave it (Qualcomm answered "which company?")
-        given = _kinds_given(previous.referents if previous else ())
+        # A name keeps the kind an earlier turn gave it (Qualcomm, which answered "which
+        # company?"), else the one the articles give.
+        kinds_given = {r.text.lower(): r.label for r in reversed(previous.referents)
+                       if r.named and r.label} if previous else {}
+
+        def kind_of(name: str) -> str:
+            return kinds_given.get(name.lower()) or retriever.kind_of(name)
+
         query, topic = standalone(question, previous, content_terms,
-                                  Names(retriever.pronoun_of, retriever.short_name,
-                                        lambda name: given.get(name.lower())
-                                        or retriever.kind_of(name)))
+                                  Names(retriever.pronoun_of, retriever.short_name, kind_of))
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)
@@ -376,8 +380,7 @@ class Conversation:
         answer = dataclasses.replace(answer, question=question,
                                      interpreted_as=query if rewritten else None)
         anchor = None if answer.abstained else (answer.quotes[0].doc, answer.quotes[0].start)
-        known = previous.referents if previous else ()
-        self.turns.append(Turn(question, query, bot._referents(answer, query, known), topic,
+        self.turns.append(Turn(question, query, bot._referents(answer, query, kind_of), topic,
                                anchor))
         return answer
 
@@ -390,11 +393,6 @@ _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where it
 
 
 _ASKS_WHO = re.compile(r"^\W*who\b", re.IGNORECASE)
-
-
-def _kinds_given(referents: tuple[Referent, ...]) -> dict[str, str]:
-    """Name (lower case) -> the kind a turn gave it, the most salient first."""
-    return {r.text.lower(): r.label for r in reversed(referents) if r.named and r.label}
 
 
 def _as_named(entity: str) -> str:

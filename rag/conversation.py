@@ -168,9 +168,8 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     if not _CONTINUES.match(question):
         return None
     asked = _ABOUT_ANOTHER.match(question)
-    if not asked or asked.group("name").split()[0].lower() in _NOT_NAMES:
-        return None
-    asked_names = question_names(asked.group("name"))  # "Mercer's." -> Mercer, "U.S." kept
+    # "Mercer's." -> Mercer, "U.S." kept, "Anything" no name
+    asked_names = question_names(asked.group("name")) if asked else []
     if len(asked_names) != 1:
         return None
     new = asked_names[0].text

@@ -222,7 +222,7 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        options.enable_mem_pattern = False  # shapes vary from batch to batch
+        options.enable_mem_pattern = False  # shapes vary from text to text
         options.log_severity_level = 3
         return int8.session(options)
 

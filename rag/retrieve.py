@@ -81,6 +81,7 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings
         self.analyzer = Analyzer()
+        self._short_names: dict[str, str] = {}  # short_name's answers, by name
 
     @cached_property
     def _sentence_terms(self) -> list[set[str]]:
@@ -212,7 +213,7 @@ class Retriever:
         _ = (self._sentence_idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
-             self.entity_kinds, self._sentence_starts, self._families, self._first_names)
+             self.entity_kinds, self._sentence_starts, self._families)
         self.encoder.encode(["warm up"])
 
     @cached_property
@@ -402,10 +403,6 @@ class Retriever:
         if name not in self._short_names:
             self._short_names[name] = self._shortened(name)
         return self._short_names[name]
-
-    @cached_property
-    def _short_names(self) -> dict[str, str]:
-        return {}
 
     def _shortened(self, name: str) -> str:
         words = name.split()
