@@ -14,6 +14,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,10 @@ import numpy as np
 from rag.answer import Answer, answer_from
 from rag.chunk import without_possessive
 from rag.config import Settings
-from rag.conversation import (Names, Referent, Turn, asked_for, asks_for_more, asks_what_next,
-                              asks_who_said, asks_why, enumerated_item, question_names,
-                              reason_for, speaker, standalone, who_said, without_more)
+from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
+                              asks_what_next, asks_who_said, asks_why, asks_words_of,
+                              enumerated_item, question_names, reason_for, said_by, speaker,
+                              standalone, who_said, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
@@ -34,6 +36,23 @@ from rag.store import read_pointer
 from rag.retrieve import Retriever, ScoredSentence
 
 __all__ = ["Chatbot", "Conversation", "Article", "SkippedFile", "FileAdded", "BuildReport"]
+
+
+@dataclass(frozen=True)
+class Steering:
+    """How the turns before a follow-up steer its ranking (see Conversation.ask)."""
+
+    # (position in the index, short-answer offsets or None) of the sentence to answer with,
+    # found by rule ("and the second?", "why?"): first, and answered without the abstention
+    # model's say
+    pinned: tuple[int, tuple[int, int] | None] | None = None
+    # the follow-up's own words, ranked too; the two rankings merged (see _merged)
+    alone: str | None = None
+    # (doc, start) of sentences left out: those already answered with, for "who else?"
+    given: frozenset[tuple[str, int]] = frozenset()
+    # words the answer should have: its best sentence with them goes first ("what about
+    # drivers?" is answered by a sentence on drivers)
+    mentioning: str | None = None
 
 
 class Chatbot(Library):
@@ -188,11 +207,9 @@ class Chatbot(Library):
         return k, retriever
 
     def _ask(self, question: str, k: int | None, doc: str | None,
-             pinned: tuple[int, tuple[int, int] | None] | None = None,
-             alone: str | None = None, given: frozenset[tuple[str, int]] = frozenset()
-             ) -> Answer:
+             steer: Steering = Steering()) -> Answer:
         k, retriever = self._checked(k, doc)
-        return self._answer(retriever, question, question, k, doc, pinned, alone, given)
+        return self._answer(retriever, question, k, doc, steer)
 
     def conversation(self, turns: tuple[Turn, ...] = ()) -> "Conversation":
         """A conversation: questions asked one after another, where a follow-up ("why?",
@@ -277,26 +294,26 @@ class Chatbot(Library):
         if asks_what_next(question):
             place = at + 1 if at + 1 < len(sentences) else None
         elif asks_why(question):
-            place = reason_for(sentences, at)
+            place = reason_for(sentences, at, previous.interpreted_as)
         else:
             place = enumerated_item(question, sentences, at)
         return (query, base + place, None) if place is not None else None
 
-    def _answer(self, retriever: Retriever, question: str, query: str, k: int,
-                doc: str | None, pinned: tuple[int, tuple[int, int] | None] | None = None,
-                alone: str | None = None, given: frozenset[tuple[str, int]] = frozenset()
-                ) -> Answer:
-        """The answer to `query`; `alone`, a follow-up's own words, is ranked too and the
-        two rankings merged (see _merged); sentences `given` ((doc, start) of earlier
-        answers) are left out, so "who else?" is answered by another."""
-        ranking = self._rank(retriever, query, doc, given)
-        if alone is not None:
-            ranking = _merged(ranking, self._rank(retriever, alone, doc, given))
+    def _answer(self, retriever: Retriever, query: str, k: int, doc: str | None,
+                steer: Steering = Steering()) -> Answer:
+        """The answer to `query`, ranked as `steer` says (see Steering)."""
+        ranking = self._rank(retriever, query, doc, steer.given)
+        if steer.alone is not None:
+            ranking = _merged(ranking, self._rank(retriever, steer.alone, doc, steer.given))
+        if steer.mentioning:
+            ranking = _mentioning(ranking, retriever,
+                                  set(retriever.question_terms(steer.mentioning)))
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
-        if pinned is not None:
-            ranking = _pin(ranking, retriever, *pinned)
-        answer = answer_from(query, ranking, titles, k)
-        return dataclasses.replace(answer, question=question)
+        if steer.pinned is not None:
+            ranking = _pin(ranking, retriever, *steer.pinned)
+        elif (person := asks_words_of(query)) is not None:
+            ranking = _spoken_by(ranking, retriever, person)
+        return answer_from(query, ranking, titles, k)
 
     def _rank(self, retriever: Retriever, query: str, doc: str | None,
               given: frozenset[tuple[str, int]] = frozenset()) -> Ranking:
@@ -373,15 +390,21 @@ class Conversation:
                 # "Who else?", "what else did he say?": not a sentence already answered with
                 given = frozenset(t.anchor for t in self.turns if t.anchor)
                 ranked, alone = without_more(query), alone and without_more(alone)
-            answer = bot._ask(bot.check_question(ranked), k, doc, alone=alone, given=given)
+            elif rewritten and asks_why(question) and previous and previous.anchor:
+                given = frozenset([previous.anchor])  # the answer is no reason for itself
+            answer = bot._ask(bot.check_question(ranked), k, doc, Steering(
+                alone=alone, given=given, mentioning=asks_about(question) if rewritten else None))
         else:  # the sentence is known: the rest is ranked as usual, with it first
             query, position, span = pointed
-            answer = bot._ask(query, k, doc, (position, span))
+            answer = bot._ask(query, k, doc, Steering(pinned=(position, span)))
         answer = dataclasses.replace(answer, question=question,
                                      interpreted_as=query if rewritten else None)
         anchor = None if answer.abstained else (answer.quotes[0].doc, answer.quotes[0].start)
-        self.turns.append(Turn(question, query, bot._referents(answer, query, kind_of), topic,
-                               anchor))
+        # Names stay salient after the turn that brought them: "what else did she say?" after
+        # an answer that only says "She said …" is about the woman named the turn before.
+        referents = bot._referents(answer, query, kind_of) + (previous.referents if previous else ())
+        self.turns.append(Turn(question, query, tuple(dict.fromkeys(referents))[:_SALIENT_NAMES],
+                               topic, anchor))
         return answer
 
     def saved(self, last: int | None = None) -> list[dict]:
@@ -389,6 +412,7 @@ class Conversation:
         return [dataclasses.asdict(t) for t in self.turns[-last if last else 0:]]
 
 
+_SALIENT_NAMES = 12  # names a conversation keeps for later pronouns, the latest turn's first
 _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
 
 
@@ -428,6 +452,38 @@ def _pin(ranking: Ranking, retriever: Retriever, position: int,
     first = Ranked(candidate, top, span)
     rest = tuple(r for r in ranking.ranked if r.candidate.index != position)
     return Ranking((first, *rest), ranking.confidence, False)
+
+
+def _spoken_by(ranking: Ranking, retriever: Retriever, person: str) -> Ranking:
+    """For a question that asks only for a person's words ("what did Cooper say?"), the
+    ranking with its best sentence that gives their words first, and answered: the
+    question holds nothing else that it could fail to answer. Unchanged when a sentence
+    that only names them ranks above, or none of theirs is ranked."""
+    surname = without_possessive(person.split()[-1]).lower()
+    for r in ranking.ranked:
+        sentence = r.candidate.sentence
+        around = retriever.sentences_around(sentence.doc, sentence.start, _ENUMERATION_WINDOW)
+        if around is not None and said_by(around[0], around[1], person):
+            return _pin(ranking, retriever, r.candidate.index, r.span)
+        if surname in sentence.text.lower():
+            return ranking
+    return ranking
+
+
+def _mentioning(ranking: Ranking, retriever: Retriever, terms: set[str]) -> Ranking:
+    """The ranking with its best sentence that has all of `terms` first, its score traded
+    with the first one's; unchanged when none has them. Whether to answer stays the
+    ranking's decision."""
+    found = next((r for r in ranking.ranked
+                  if terms and terms <= retriever.sentence_terms(r.candidate.index)), None)
+    top = ranking.ranked[0] if ranking.ranked else None
+    if found is None or found is top:
+        return ranking
+    rest = [dataclasses.replace(r, score=found.score) if r is top else r
+            for r in ranking.ranked if r is not found]
+    rest.sort(key=lambda r: -r.score)
+    return Ranking((dataclasses.replace(found, score=top.score), *rest), ranking.confidence,
+                   ranking.abstained)
 
 
 def _merged(standalone: Ranking, alone: Ranking) -> Ranking:

@@ -24,14 +24,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.chunk import Sentence, without_possessive
+from rag.chunk import Entity, Sentence, without_possessive
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
 _THING = {"it": "", "its": "’s", "they": "", "them": "", "their": "’s"}
+# "that" before a subject joins a clause ("the program that the council approved", "said
+# that it would"): it points back at nothing.
 _REFERS_BACK = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|there|then|"
-                          r"this|that|these|those|such)\b", re.IGNORECASE)
+                          r"this|that(?!\s+(?:(?-i:[A-Z])|(?:the|a|an|his|her|their|its|he|she|"
+                          r"it|they|we|i|you|there)\b))|these|those|such)\b", re.IGNORECASE)
 _POINTS_INTO = re.compile(r"\b(first|second|third|fourth|fifth|last|other|next|previous|"
-                          r"former|latter|one)\b", re.IGNORECASE)
+                          r"former|latter|one|rest|remainder)\b", re.IGNORECASE)
 _CONTINUES = re.compile(r"^\s*(and|but|so|also|or|then|what about|how about|what else|"
                         r"anything else|why not|why so|how so)\b", re.IGNORECASE)
 _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what (year|time|day|"
@@ -130,12 +133,12 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     """`question` rewritten to stand alone after `previous`, and the topic that later
     follow-ups are asked with; `content_terms` is how many words of asked_for(question)
     carry meaning."""
-    if previous is None or not _depends(question, content_terms):
+    if previous is None or not _depends(question, content_terms, names.kind_of):
         return question, question
     swapped = _swapped(question, previous.topic, names.kind_of)
     if swapped is not None:
         return swapped, swapped
-    substituted = _substitute(question, previous.referents, names.pronoun_of, names.short_name)
+    substituted = _substitute(question, previous.referents, names)
     if substituted is not None:
         return substituted, substituted
     # Asked with the topic, not with every follow-up before it: "and the second?" after
@@ -143,13 +146,18 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     return f"{previous.topic.rstrip()} {_sentence_case(question)}", previous.topic
 
 
-def _depends(question: str, content_terms: int) -> bool:
-    if content_terms == 0:
+def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -> bool:
+    if content_terms == 0 or _ASKS_MORE.search(question):  # "who else voted no?"
         return True
     if _CONTINUES.search(question):  # "and what has the FCC proposed?" names its subject
         return not (question_names(question) and content_terms >= 2
                     and not _REFERS_BACK.search(question))
     if _REFERS_BACK.search(question):
+        return True
+    if (content_terms == 1 and not re.search(r"\b(the|an?)\b", question, re.IGNORECASE)
+            and not any(kind_of(n.text) for n in question_names(question))):
+        # too little to stand alone ("Starting when?", "How many refused?"), where "What
+        # did the mayor say?" names its subject
         return True
     return bool(_POINTS_INTO.search(question)) and content_terms <= 2
 
@@ -159,6 +167,28 @@ _ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+abou
                             r"(?P<the>(?i:the\s+))?"
                             r"(?P<name>[A-Z][\w.’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w.’'&-]*)*)"
                             r"(?i:\s+(?:then|instead|too))?\s*\??\s*$")
+
+
+# "What about drivers?", "And for seniors?", "How about the monthly pass?": the new subject.
+_ABOUT = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|(?<=and\s)|"
+                    r"(?<=but\s))(?:(?:for|in|at|of|on|with|to|from)\s+)?(?P<subject>[^?!]+?)"
+                    r"(?:\s+(?:then|instead|too))?\s*[?!.]*\s*$", re.IGNORECASE)
+
+
+def asks_about(question: str) -> str | None:
+    """What a follow-up that asks the same of another subject names ("what about drivers?"
+    -> "drivers"), which its answer should mention; None for any other question ("and
+    why?", "and the second?", "and then?")."""
+    if not _CONTINUES.match(question):
+        return None
+    about = _ABOUT.match(question)
+    if about is None:
+        return None
+    subject = about.group("subject")
+    if (len(subject.split()) > 4 or _ASKING.search(subject) or _POINTS_INTO.search(subject)
+            or _REFERS_BACK.search(subject) or _ASKS_MORE.search(subject)):
+        return None
+    return subject
 
 
 def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | None:
@@ -176,10 +206,13 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     named = [r.text for r in question_names(topic)]
     if new.lower() in (name.lower() for name in named) or kind_of(new) in _NOT_SUBJECTS:
         return None  # the same subject; "what about Tuesday?" asks when, not about Tuesday
-    # the topic's only name, unless the articles give the two different kinds ("Who banned
-    # ZTE?" + "And Britain?"); of several, the one of the new name's kind
-    old = [name for name in named if kind_of(name) and kind_of(name) == kind_of(new)
-           or len(named) == 1 and not (kind_of(name) and kind_of(new))]
+    # the topic's only name, unless the articles make one a place and the other not ("Who
+    # banned ZTE?" + "And Britain?"; spaCy tells people, companies and schools apart too
+    # unreliably to go by); of several, the one of the new name's kind, else of its class
+    old = [name for name in named if kind_of(name) and kind_of(name) == kind_of(new)]
+    if not old:
+        old = [name for name in named if _kind_class(kind_of(name)) == _kind_class(kind_of(new))
+               or len(named) == 1 and not (kind_of(name) and kind_of(new))]
     if len(old) != 1:
         return None
     # "the" as the topic wrote it, else as the follow-up did ("And the U.S.?")
@@ -189,9 +222,14 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     return swapped if count else None
 
 
-def _substitute(question: str, referents: tuple[Referent, ...],
-                pronoun_of: Callable[[str], str], short_name: Callable[[str], str]
-                ) -> str | None:
+def _kind_class(kind: str) -> str:
+    """A coarse entity kind: a place, a date or amount, or else something that acts (a
+    person, company, school, team...)."""
+    return ("place" if kind in ("GPE", "LOC") else "amount" if kind in _NOT_SUBJECTS
+            else "actor" if kind else "")
+
+
+def _substitute(question: str, referents: tuple[Referent, ...], names: Names) -> str | None:
     """The question with each pronoun replaced by its referent, or None when it holds
     words that only the previous question can explain (this, that, there, the second...)
     or asks who the referent is ("what was her name?")."""
@@ -221,16 +259,26 @@ def _substitute(question: str, referents: tuple[Referent, ...],
         # "she" skips a man the article calls "he", and the other way round
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if r.label in kind
-                         and not (unlike and pronoun_of(r.text) == unlike)), None)
+                         and not (unlike and names.pronoun_of(r.text) == unlike)
+                         and not (kind is not _PEOPLE and _a_person(r.text, names))), None)
         if referent is None:
             return None
         suffix = _PERSON.get(lower, _THING.get(lower, ""))
         if lower == "her" and _before_a_noun(tokens[place + 1:]):
             suffix = "’s"  # "what was her objection?", not "what did they tell her?"
-        name = short_name(referent.text) if kind is _PEOPLE else referent.text
+        name = names.short_name(referent.text) if kind is _PEOPLE else referent.text
         out.append(("in " if lower == "there" else "") + name + suffix)
         changed = True
     return "".join(out) if changed else None
+
+
+def _a_person(name: str, names: Names) -> bool:
+    """Whether a name the articles tag otherwise is still a person's, so no "it": one they
+    call "he" or "she", or a full name whose surname they tag a person ("Helen Park", a
+    place to spaCy, where "Park said" is a person)."""
+    words = name.split()
+    return bool(names.pronoun_of(name)) or (
+        len(words) > 1 and names.kind_of(without_possessive(words[-1])) == "PERSON")
 
 
 # Words after which "her" is the object, not a possessive: "tell her about it", "ask her to".
@@ -318,14 +366,14 @@ def asks_why(question: str) -> bool:
     return bool(_WHY.match(question))
 
 
-def reason_for(sentences: Sequence[Sentence], at: int) -> int | None:
+def reason_for(sentences: Sequence[Sentence], at: int, asked: str = "") -> int | None:
     """Where the article gives the reason for the sentence at `at`, as a place in
-    `sentences`: that sentence when it states one ("... was sparked when ..."); else the
-    one after when it explains or quotes someone, in the same paragraph or the next ("…
-    ignores the evidence," he said); else the one before when this one opens by pointing
-    back at it ("That finding allowed ..."). None when nothing shows where: the question
-    is then ranked as usual."""
-    if _gives_reason(sentences[at].text):
+    `sentences`: that sentence when it states one ("... was sparked when ...") that the
+    question `asked` of it did not already name; else the one after when it explains or
+    quotes someone, in the same paragraph or the next ("… ignores the evidence," he said);
+    else the one before when this one opens by pointing back at it ("That finding allowed
+    ..."). None when nothing shows where: the question is then ranked as usual."""
+    if _gives_reason(sentences[at].text, asked):
         return at
     if at + 1 < len(sentences) and sentences[at + 1].paragraph - sentences[at].paragraph <= 1:
         after = sentences[at + 1].text
@@ -336,8 +384,16 @@ def reason_for(sentences: Sequence[Sentence], at: int) -> int | None:
     return None
 
 
-def _gives_reason(text: str) -> bool:
-    return bool(_CAUSE.search(_SAID_AFTER.sub(" ", text)))
+def _gives_reason(text: str, asked: str = "") -> bool:
+    """Whether `text` states a cause, other than one `asked` already names: "told to stay
+    patient after falling behind" gives no reason to "what were they told after falling
+    behind? why?"."""
+    known = set(re.findall(r"\w+", asked.lower()))
+    for cause in _CAUSE.finditer(_SAID_AFTER.sub(" ", text)):
+        following = re.findall(r"\w+", cause.string[cause.end():].lower())[:3]
+        if not following or not known.issuperset(following):
+            return True
+    return False
 
 
 def asks_who_said(question: str) -> bool:
@@ -349,8 +405,9 @@ def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int
     """Who said the sentence at `at`: the person named beside a verb of saying in it or,
     for a quote attributed after it, in the next sentence of the same paragraph, or, for a
     quote that goes on from the sentence before ("“…,” Cooper said. “But, I do think …”"),
-    in that one; as (place in `sentences`, the name's offsets in the article). None when
-    no one is named."""
+    in that one; where that verb's subject is "he" or "she", the person named last in the
+    sentences just before; as (place in `sentences`, the name's offsets in the article).
+    None when no one is named."""
     places = [at, at + 1]
     if at > 0 and _OPENS_QUOTE.match(sentences[at].text):
         places.append(at - 1)
@@ -365,7 +422,71 @@ def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int
             said = sentence.start + verb.start()
             person = min(people, key=lambda e: abs(e.start - said))
             return place, (person.start, person.end)
+        if verb and _PRONOUN_SAID.search(sentence.text):
+            named = _named_before(sentences, place)
+            if named is not None:
+                return named
     return None
+
+
+def said_by(sentences: Sequence[Sentence], at: int, person: str) -> bool:
+    """Whether the sentence at `at` gives the words of `person` (matched by surname): they
+    are its speaker (see speaker), or it names them and has a verb of saying (spaCy does
+    not always tag a surname as a person, and may take a word beside it for one)."""
+    surname = without_possessive(person.split()[-1]).lower() if person.split() else ""
+    found = speaker(sentences, at)
+    if found is not None:
+        named = sentences[found[0]].text_of(Entity("PERSON", *found[1]))
+        if without_possessive(named.split()[-1]).lower() == surname:
+            return True
+    text = sentences[at].text
+    return bool(surname and _SAYING.search(text)
+                and re.search(rf"\b{re.escape(surname)}\b", text, re.IGNORECASE))
+
+
+# "…," she said. / "…," said he. / He added that …
+_PRONOUN_SAID = re.compile(rf"\b(?:(?:he|she)\s+(?:also\s+)?(?:{_SAYING_VERBS})|"
+                           rf"(?:{_SAYING_VERBS})\s+(?:he|she))\b", re.IGNORECASE)
+_LOOK_BACK = 3  # sentences, in the same paragraph or the one before
+
+
+def _named_before(sentences: Sequence[Sentence], place: int
+                  ) -> tuple[int, tuple[int, int]] | None:
+    """The person named last before the sentence at `place`, in the few sentences before
+    it of its paragraph or the one before: whom its "he said" names."""
+    paragraph = sentences[place].paragraph
+    for before in range(place - 1, max(place - 1 - _LOOK_BACK, -1), -1):
+        if sentences[before].paragraph < paragraph - 1:
+            break
+        people = [e for e in sentences[before].entities if e.label in _PEOPLE]
+        if people:
+            person = max(people, key=lambda e: e.start)
+            return before, (person.start, person.end)
+    return None
+
+
+# "What did Cooper say?", "What else did Okafor say?", "What was Carvalho’s objection?":
+# nothing asked but a person's words. Not "what does McConnell suggest?": what someone
+# suggests or thinks is often told without quoting them.
+_WORDS_VERBS = f"{_SAYING_VERBS}|say|tell|warn|argue|add|write|state|claim|note"
+_ASKS_WORDS = re.compile(
+    rf"^\W*(?i:(?:(?:and|but|so)\s+)?what\s+(?:else\s+)?(?:did|does|do|has|had|is|was)\s+)"
+    rf"(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){{0,2}})"
+    rf"(?i:\s+(?:else\s+)?(?:{_WORDS_VERBS})(?:\s+(?:else|next|then|too|also))?)\W*$"
+    r"|^\W*(?i:(?:(?:and|but|so)\s+)?what\s+(?:was|is|were|are)\s+)"
+    r"(?P<owner>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,2})(?i:[’']s\s+(?:main\s+)?(?:objection|"
+    r"objections|view|views|opinion|reaction|response|position|argument|concern|concerns|"
+    r"complaint|criticism|point|message|warning|advice|explanation|answer|take))\W*$")
+
+
+def asks_words_of(question: str) -> str | None:
+    """The person whose words alone a question asks for ("What did Cooper say?" -> Cooper),
+    else None."""
+    asked = _ASKS_WORDS.match(question)
+    if asked is None:
+        return None
+    name = asked.group("name") or asked.group("owner")
+    return None if name.split()[0].lower() in _NOT_NAMES else name
 
 
 def who_said(quote: str) -> str:

@@ -27,6 +27,7 @@ class TurnOutcome:
     interpreted_as: str | None
     right: bool  # in the conversation
     right_alone: bool  # the same question without the turns before it
+    answerable: bool = True
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class ConversationReport:
     standalone_right: float
     hijacked: int  # standalone turns right alone but wrong in the conversation
     misses: tuple[TurnOutcome, ...]
+    unanswerable_follow_ups: int = 0  # follow-ups the article does not answer (in follow_ups)
+    unanswerable_abstained: float = 0.0  # share of those the bot abstained on
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,6 +53,10 @@ class ConversationReport:
                  f"  the same asked alone             {self.follow_ups_right_alone:6.3f}",
                  f"  later standalone turns right     {self.standalone_right:6.3f} "
                  f"({self.standalone_turns} turns, {self.hijacked} hijacked by earlier turns)"]
+        if self.unanswerable_follow_ups:
+            lines.insert(3, f"  unanswerable follow-ups abstained"
+                            f"{self.unanswerable_abstained:6.3f} "
+                            f"({self.unanswerable_follow_ups} of the follow-ups)")
         lines += [f"  miss {m.conversation}: {m.question}"
                   + (f"  (as: {m.interpreted_as})" if m.interpreted_as else "")
                   for m in self.misses]
@@ -107,8 +114,10 @@ def evaluate_conversations(bot: Chatbot, conversations: list[dict], bar: str | N
             outcomes.append(TurnOutcome(conversation["id"], turn["question"],
                                         bool(turn.get("follow_up")) and position > 0,
                                         answer.interpreted_as, _right(bot, answer, turn),
-                                        _right(bot, alone, turn)))
+                                        _right(bot, alone, turn),
+                                        turn.get("answerable") is not False))
     follow = [o for o in outcomes if o.follow_up]
+    unanswerable = [o for o in follow if not o.answerable]
     later = [o for o in outcomes if not o.follow_up and o.conversation and
              any(p.conversation == o.conversation for p in outcomes[:outcomes.index(o)])]
 
@@ -119,4 +128,5 @@ def evaluate_conversations(bot: Chatbot, conversations: list[dict], bar: str | N
         len(conversations), len(follow), share(follow, lambda o: o.right),
         share(follow, lambda o: o.right_alone), len(later), share(later, lambda o: o.right),
         sum(o.right_alone and not o.right for o in later),
-        tuple(o for o in outcomes if not o.right))
+        tuple(o for o in outcomes if not o.right),
+        len(unanswerable), share(unanswerable, lambda o: o.right))

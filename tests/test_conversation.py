@@ -9,9 +9,10 @@ import pytest
 from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
-from rag.conversation import (Names, Referent, Turn, asked_for, asks_for_more, asks_what_next,
-                              asks_who_said, asks_why, enumerated_item, question_names,
-                              reason_for, speaker, standalone, who_said, without_more)
+from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
+                              asks_what_next, asks_who_said, asks_why, asks_words_of,
+                              enumerated_item, question_names, reason_for, said_by, speaker,
+                              standalone, who_said, without_more)
 
 
 def turn(question, *referents, topic=""):
@@ -366,6 +367,14 @@ def test_time_words_are_no_reasons_nor_pointers_back():
     assert reason_for(weekly, 1) is None  # "This week" points at no sentence before
 
 
+def test_a_reason_the_question_already_named_is_no_answer_to_why():
+    told = sentences("Prescott said his players had been told to stay patient after falling behind.",
+                     "“I said to them: you've got nothing to lose,” Prescott said.", paragraphs=[2, 2])
+    assert reason_for(told, 0) == 0  # asked nothing: "after falling behind" may be the reason
+    assert reason_for(told, 0, "What were Prescott's players told after falling behind?") == 1
+    assert reason_for(told, 0, "What were Prescott's players told?") == 0
+
+
 @pytest.mark.parametrize("question, topic, expected", [
     ("What about Kaspersky?", "Why was ZTE banned?", "Why was Kaspersky banned?"),
     ("And Mercer's?", "Where are Linden's students going?", "Where are Mercer's students going?"),
@@ -378,13 +387,17 @@ def test_time_words_are_no_reasons_nor_pointers_back():
     ("What about ZTE?", "Why was ZTE banned?", "Why was ZTE banned? What about ZTE?"),
     ("What about Japan?", "Did Trump call ZTE?", "Did Trump call ZTE? What about Japan?"),  # kind unknown
     ("And Britain?", "Who banned ZTE?", "Who banned ZTE? And Britain?"),  # a place for a firm
+    # a company for a person or the other way round: spaCy often mistakes the one for the other
+    ("And Mercer?", "What will happen to Linden's building?", "What will happen to Mercer's building?"),
+    ("What about Greer?", "What did Halvorsen say?", "What did Greer say?"),
     ("What about Tuesday?", "Why was ZTE banned?", "Why was ZTE banned? What about Tuesday?"),
     ("And the U.S.?", "Did China ban ZTE?", "Did the U.S. ban ZTE?"),  # of its kind, with "the"
     ("What about Huawei?", "What did the ZTE board decide?", "What did the Huawei board decide?"),
 ])
 def test_what_about_another_name_asks_the_same_question_of_it(question, topic, expected):
     kinds = {"zte": "ORG", "huawei": "ORG", "trump": "PERSON", "kaspersky": "ORG", "u.s.": "GPE",
-             "china": "GPE", "britain": "GPE", "tuesday": "DATE"}
+             "china": "GPE", "britain": "GPE", "tuesday": "DATE", "linden": "ORG",
+             "mercer": "PERSON", "halvorsen": "ORG", "greer": "PERSON"}
     names = Names(kind_of=lambda name: kinds.get(name.lower(), ""))
     rewritten, later_topic = standalone(question, turn(topic), 1, names)
     assert rewritten == expected
@@ -460,3 +473,92 @@ def test_who_said_a_quote_that_goes_on_is_who_began_it(bot):
                      "Who said that?")
     best = said.quotes[0]
     assert "Cooper said" in said.answer and best.text[slice(*best.answer_span)] == "Cooper"
+
+
+@pytest.mark.parametrize("question, depends", [
+    ("Who else voted no?", True),  # more of what was asked, though it has words of its own
+    ("Starting when?", True),  # one word of its own and no subject: an ellipsis
+    ("How many refused?", True),
+    ("Where will the rest come from?", True),  # "the rest" of something said before
+    ("What did the mayor say?", False),  # one word of its own, but a subject
+    ("What is the fare program that the council approved?", False),  # "that" joins a clause
+    ("Why did the council approve that plan?", True),  # "that plan" points back
+])
+def test_which_questions_lean_on_the_turn_before(question, depends):
+    previous = turn("Why did Victor Alvarez vote against raising fares?", ("Victor Alvarez", "PERSON"))
+    content = {"Who else voted no?": 1, "Starting when?": 1, "How many refused?": 1,
+               "Where will the rest come from?": 2, "What did the mayor say?": 1,
+               "Why did the council approve that plan?": 3}.get(question, 4)
+    rewritten, _ = standalone(question, previous, content)
+    assert (rewritten != question) == depends
+
+
+def test_it_is_never_a_person_though_the_tagger_calls_them_a_place():
+    kinds = {"helen park": "FAC", "park": "PERSON"}
+    names = Names(kind_of=lambda name: kinds.get(name.lower(), ""))
+    previous = turn("What does Helen Park's amendment do?", ("Helen Park", "FAC"))
+    assert standalone("When does it start?", previous, 1, names)[0] == (
+        "What does Helen Park's amendment do? When does it start?")
+
+
+def test_a_name_stays_salient_after_a_turn_that_does_not_name_it(two_articles):
+    conversation = two_articles.conversation()
+    conversation.ask("Who directs the Port Ellery Tenants Union?")
+    # answered by "“Landlords have treated fines …,” she said.": no name in it
+    conversation.ask("What have landlords treated as a cost of doing business?")
+    assert conversation.ask("What else did she say?").interpreted_as == (
+        "What else did Marisol Ibarra say?")
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("What about drivers?", "drivers"), ("And for seniors?", "seniors"),
+    ("How about the monthly pass?", "the monthly pass"), ("And Mercer's?", "Mercer's"),
+    ("And the U.S. too?", "the U.S."),
+    ("and why?", None), ("And the second?", None), ("and then?", None),
+    ("And what did she say?", None), ("What else?", None), ("so what about it?", None),
+])
+def test_what_about_names_the_subject_the_answer_should_mention(question, subject):
+    assert asks_about(question) == subject
+
+
+def test_what_about_a_subject_is_answered_by_a_sentence_that_mentions_it(school_board):
+    conversation = school_board.conversation()
+    conversation.ask("What will happen to Linden's building?")
+    mercer = conversation.ask("And Mercer?")
+    assert mercer.interpreted_as == "What will happen to Mercer's building?"
+    assert "Mercer" in mercer.quotes[0].text
+
+
+@pytest.mark.parametrize("question, person", [
+    ("What did Cooper say?", "Cooper"), ("What else did Marisol Ibarra say?", "Marisol Ibarra"),
+    ("What was Carvalho’s objection?", "Carvalho"), ("And what did Greer argue?", "Greer"),
+    ("What did Segal say about Huawei?", None),  # asks more than their words
+    ("What did the mayor say?", None), ("What did she say?", None),
+    ("What does McConnell suggest?", None),  # a suggestion is often told, not quoted
+])
+def test_questions_that_ask_only_for_a_person_s_words(question, person):
+    assert asks_words_of(question) == person
+
+
+def test_he_said_is_said_by_the_person_named_just_before():
+    shelter = sentences("Ana Ruiz runs the shelter.", "“We need cots,” she said.",
+                        paragraphs=[4, 4])
+    assert speaker(shelter, 1) == (0, (0, len("Ana Ruiz")))
+    assert said_by(shelter, 1, "Ruiz") and not said_by(shelter, 1, "Tom Berg")
+    far = sentences("Ana Ruiz runs the shelter.", "It opened in May.", "“We need cots,” she said.",
+                    paragraphs=[1, 2, 4])
+    assert speaker(far, 2) is None  # two paragraphs back is too far to tell
+
+
+def test_a_person_s_words_are_answered_when_the_article_quotes_them(school_board):
+    objection = follow_up(school_board, "Which trustees voted against closing the schools?",
+                          "What was her objection?")
+    assert not objection.abstained
+    assert objection.quotes[0].text.startswith("Carvalho, a former Mercer teacher, said")
+
+
+def test_why_is_not_answered_with_the_answer_it_asks_about(two_articles):
+    conversation = two_articles.conversation()
+    first = conversation.ask("How much did Cindervale raise in May?")
+    why = conversation.ask("Why?")
+    assert why.abstained or why.quotes[0].start != first.quotes[0].start
