@@ -372,7 +372,8 @@ class Conversation:
             return kinds_given.get(name.lower()) or retriever.kind_of(name)
 
         query, topic = standalone(question, previous, content_terms,
-                                  Names(retriever.pronoun_of, retriever.short_name, kind_of))
+                                  Names(retriever.pronoun_of, retriever.short_name, kind_of,
+                                        retriever.named_in_full))
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)

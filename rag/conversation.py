@@ -121,11 +121,14 @@ class Names:
         alone ("what else did she say?" -> "What else did Cooper say?", which every later
         "Cooper said" matches, where "Betsy" would count as a word those sentences lack).
     kind_of: a name's entity kind in the articles ("ORG"), else "".
+    named_in_full: whether the articles name a person in full with this surname ("Rubio"
+        after "Marco Rubio"), unlike a word the tagger took for a person ("Twitter").
     """
 
     pronoun_of: Callable[[str], str] = lambda name: ""
     short_name: Callable[[str], str] = lambda name: name
     kind_of: Callable[[str], str] = lambda name: ""
+    named_in_full: Callable[[str], bool] = lambda name: True
 
 
 def standalone(question: str, previous: Turn | None, content_terms: int,
@@ -148,6 +151,8 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
 
 def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -> bool:
     if content_terms == 0 or _ASKS_MORE.search(question):  # "who else voted no?"
+        return True
+    if asks_about(question) is not None:  # "what about the FCC?", however many words FCC is
         return True
     if _CONTINUES.search(question):  # "and what has the FCC proposed?" names its subject
         return not (question_names(question) and content_terms >= 2
@@ -256,11 +261,15 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
         pool = referents if kind is not _THINGS else [r for r in referents if r.named]
         if kind is _PLACES:  # "there" is a place before it is an organization
             pool = sorted(pool, key=lambda r: r.label == "ORG")
+        elif kind is _PEOPLE:  # "he" is a person the article names in full before "Twitter"
+            pool = sorted(pool, key=lambda r: not names.named_in_full(r.text))
         # "she" skips a man the article calls "he", and the other way round
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if r.label in kind
                          and not (unlike and names.pronoun_of(r.text) == unlike)
-                         and not (kind is not _PEOPLE and _a_person(r.text, names))), None)
+                         and not (kind is not _PEOPLE and _a_person(r.text, names))
+                         # "it" is no nationality ("Chinese"), though "they" may be
+                         and not (lower in ("it", "its") and r.label == "NORP")), None)
         if referent is None:
             return None
         suffix = _PERSON.get(lower, _THING.get(lower, ""))

@@ -31,6 +31,7 @@ SPELLING_CUTOFF = 80
 # Two or more capitalized words, as a person's full name is written ("Ines Carvalho").
 _FULL_NAME = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)*\s+[A-Z][^\W\d_]+"
                         r"(?:-[A-Z][^\W\d_]+)*")
+_CAPITALIZED = re.compile(r"\b[A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)*\b")
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day$|(?:january|february|march|"
                        r"april|may|june|july|august|september|october|november|december)$",
                        re.IGNORECASE)
@@ -374,7 +375,17 @@ class Retriever:
             if (len(words) > 1 and not any(a < match.end() and start < b for a, b in taken)
                     and self.kind_of(_surname(words[-1].group())) == "PERSON"):
                 found.append((start, sentence.text[start:match.end()], "PERSON"))
+                taken.append((start, match.end()))
+        for word in _CAPITALIZED.finditer(sentence.text):  # "Rubio, who has sponsored …"
+            if (not any(a < word.end() and word.start() < b for a, b in taken)
+                    and self.named_in_full(word.group())):
+                found.append((word.start(), word.group(), "PERSON"))
         return [(name, kind) for _, name, kind in sorted(found)]
+
+    def named_in_full(self, name: str) -> bool:
+        """Whether the articles name a person in full with this name's last word ("Rubio"
+        after "Sen. Marco Rubio"): it is a surname, whatever the tagger made of it."""
+        return _surname(name) in self._first_names
 
     def kind_of(self, name: str) -> str:
         """The entity kind the articles most often give a name ("ORG"), else ""."""

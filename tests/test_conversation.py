@@ -562,3 +562,24 @@ def test_why_is_not_answered_with_the_answer_it_asks_about(two_articles):
     first = conversation.ask("How much did Cindervale raise in May?")
     why = conversation.ask("Why?")
     assert why.abstained or why.quotes[0].start != first.quotes[0].start
+
+
+def test_he_is_a_person_the_article_names_in_full_not_a_word_the_tagger_took_for_one(bot):
+    # spaCy tags "Twitter" a person in "Rubio, who has sponsored …, declared on Twitter",
+    # and misses "Rubio" at the start of the sentence
+    assert bot.retriever.named_in_full("Rubio") and not bot.retriever.named_in_full("Twitter")
+    assert follow_up(bot, "Who sponsored legislation to ban ZTE from government contracts?",
+                     "What did he tweet?").interpreted_as == "What did Rubio tweet?"
+
+
+def test_what_about_an_acronym_asks_the_topic_of_it(bot):
+    # "FCC" counts as the three words it stands for, yet the follow-up names nothing else
+    assert follow_up(bot, "What did the Pentagon ban?",
+                     "What about the FCC?").interpreted_as == "What did the FCC ban?"
+
+
+def test_it_is_no_nationality():
+    previous = turn("When did the Obama administration indict Chinese hackers?",
+                    ("Obama", "PERSON"), ("Chinese", "NORP"))
+    rewritten, _ = standalone("Why did it step down its criticism?", previous, 2)
+    assert rewritten.endswith(" Why did it step down its criticism?")  # asked with the topic
