@@ -246,7 +246,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
         return None
     if _POINTS_INTO.search(question):
         return None
-    out, changed = [], False
+    out, changed, used = [], False, set()
     tokens = re.split(r"(\W+)", question)
     for place, token in enumerate(tokens):
         lower = token.lower()
@@ -272,6 +272,10 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
                          and not (lower in ("it", "its") and r.label == "NORP")), None)
         if referent is None:
             return None
+        if referent in used:  # "What did Baptiste take with him?", not "… with Baptiste?"
+            out.append(token)
+            continue
+        used.add(referent)
         suffix = _PERSON.get(lower, _THING.get(lower, ""))
         if lower == "her" and _before_a_noun(tokens[place + 1:]):
             suffix = "’s"  # "what was her objection?", not "what did they tell her?"
@@ -453,6 +457,10 @@ def said_by(sentences: Sequence[Sentence], at: int, person: str) -> bool:
                 and re.search(rf"\b{re.escape(surname)}\b", text, re.IGNORECASE))
 
 
+# "She said (that) …", "Haddad told reporters that …": reported words after their speaker.
+_SAID_THAT = re.compile(rf"^(?:[Hh]e|[Ss]he|[Tt]hey|(?:[A-Z][\w.’'-]*\s+){{0,4}}[A-Z][\w.’'-]*)"
+                        rf"\s+(?:also\s+)?(?:(?:told|tells)\s+(?:reporters|the\s+\w+|\w+)|"
+                        rf"{_SAYING_VERBS})(?:\s+that)?\s+(?=\w)")
 # "…," she said. / "…," said he. / He added that …
 _PRONOUN_SAID = re.compile(rf"\b(?:(?:he|she)\s+(?:also\s+)?(?:{_SAYING_VERBS})|"
                            rf"(?:{_SAYING_VERBS})\s+(?:he|she))\b", re.IGNORECASE)
@@ -474,10 +482,11 @@ def _named_before(sentences: Sequence[Sentence], place: int
     return None
 
 
-# "What did Cooper say?", "What else did Okafor say?", "What was Carvalho’s objection?":
+# "What did Cooper say?", "What does Okafor think?", "What was Carvalho’s objection?":
 # nothing asked but a person's words. Not "what does McConnell suggest?": what someone
-# suggests or thinks is often told without quoting them.
-_WORDS_VERBS = f"{_SAYING_VERBS}|say|tell|warn|argue|add|write|state|claim|note"
+# suggests is often told without quoting them.
+_WORDS_VERBS = (f"{_SAYING_VERBS}|say|tell|warn|argue|add|write|state|claim|note|think|"
+                "thinks|believe|believes|feel|feels")
 _ASKS_WORDS = re.compile(
     rf"^\W*(?i:(?:(?:and|but|so)\s+)?what\s+(?:else\s+)?(?:did|does|do|has|had|is|was)\s+)"
     rf"(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){{0,2}})"
@@ -499,7 +508,8 @@ def asks_words_of(question: str) -> str | None:
 
 
 def who_said(quote: str) -> str:
-    """The standalone form of "who said that?" about `quote` (cut to about ten words)."""
-    words = quote.split()
+    """The standalone form of "who said that?" about `quote` (cut to about ten words), what
+    was said without a leading "She said (that)"."""
+    words = _SAID_THAT.sub("", quote, count=1).split() or quote.split()
     clipped = " ".join(words[:10]).strip("“”\"").rstrip(",;:.")
     return f"Who said “{clipped}{'…' if len(words) > 10 else ''}”?"
