@@ -24,8 +24,8 @@ from rag.chunk import without_possessive
 from rag.config import Settings
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
                               asks_what_next, asks_who_said, asks_why, asks_words_of,
-                              enumerated_item, question_names, reason_for, said_by, speaker,
-                              standalone, who_said, without_more)
+                              enumerated_item, person_asked_about, question_names, reason_for,
+                              said_by, speaker, standalone, who_said, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
@@ -242,7 +242,9 @@ class Chatbot(Library):
         """Names in a question, with their entity kind: `kind_of`'s (a conversation's, see
         Conversation.ask), else the one the articles give."""
         kind_of = kind_of or self.retriever.kind_of
-        return tuple(Referent(r.text, kind_of(r.text), True) for r in question_names(question))
+        person = person_asked_about(question)
+        return tuple(Referent(r.text, kind_of(r.text) or ("PERSON" if r.text == person else ""),
+                              True) for r in question_names(question))
 
     def _referents(self, answer: Answer, question: str,
                    kind_of: Callable[[str], str] | None = None) -> tuple[Referent, ...]:

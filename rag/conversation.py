@@ -328,6 +328,17 @@ def question_names(question: str) -> list[Referent]:
     return names
 
 
+_WHO_IS = re.compile(r"^\W*(?i:who\s+(?:is|was)\s+)(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)+)"
+                     r"\W*$")
+
+
+def person_asked_about(question: str) -> str | None:
+    """The full name a "Who is Gregory Falk?" asks about: a person's, whatever the tagger
+    made of it; None for any other question."""
+    asked = _WHO_IS.match(question)
+    return asked.group("name") if asked else None
+
+
 def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> int | None:
     """For a question that asks for an item of an enumeration ("what is the first part?",
     "and the second?", "the other one?"), the place in `sentences` of the sentence that

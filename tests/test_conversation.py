@@ -596,3 +596,10 @@ def test_a_person_named_twice_in_a_follow_up_is_named_once():
     previous = turn("Who is Tom Baptiste?", ("Tom Baptiste", "PERSON"))
     assert standalone("What did he take with him?", previous, 1)[0] == (
         "What did Tom Baptiste take with him?")
+
+
+def test_who_is_asks_about_a_person_whatever_the_tagger_made_of_the_name(school_board):
+    # spaCy tags nothing in "Superintendent Gregory Falk told the board …", and "Falk" an
+    # organization elsewhere
+    assert follow_up(school_board, "Who is Gregory Falk?",
+                     "What did he tell the board?").interpreted_as == "What did Falk tell the board?"
