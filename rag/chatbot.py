@@ -403,9 +403,11 @@ class Conversation:
         answer = dataclasses.replace(answer, question=question,
                                      interpreted_as=query if rewritten else None)
         anchor = None if answer.abstained else (answer.quotes[0].doc, answer.quotes[0].start)
-        # Names stay salient after the turn that brought them: "what else did she say?" after
+        # People stay salient after the turn that named them: "what else did she say?" after
         # an answer that only says "She said …" is about the woman named the turn before.
-        referents = bot._referents(answer, query, kind_of) + (previous.referents if previous else ())
+        # "It" and "they" are the latest turn's, or the follow-up is asked with its topic.
+        people = tuple(r for r in previous.referents if r.label == "PERSON") if previous else ()
+        referents = bot._referents(answer, query, kind_of) + people
         self.turns.append(Turn(question, query, tuple(dict.fromkeys(referents))[:_SALIENT_NAMES],
                                topic, anchor))
         return answer
@@ -415,7 +417,7 @@ class Conversation:
         return [dataclasses.asdict(t) for t in self.turns[-last if last else 0:]]
 
 
-_SALIENT_NAMES = 12  # names a conversation keeps for later pronouns, the latest turn's first
+_SALIENT_NAMES = 12  # names a turn keeps for later pronouns: its own, then earlier people
 _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
 
 

@@ -603,3 +603,13 @@ def test_who_is_asks_about_a_person_whatever_the_tagger_made_of_the_name(school_
     # organization elsewhere
     assert follow_up(school_board, "Who is Gregory Falk?",
                      "What did he tell the board?").interpreted_as == "What did Falk tell the board?"
+
+
+def test_it_and_they_are_not_a_thing_named_turns_ago(two_articles):
+    conversation = two_articles.conversation()
+    conversation.ask("How many apartments does Halvorsen own?")
+    conversation.ask("Who is Rosa Delgado?")
+    # "they" is not Halvorsen two turns back: asked with the topic, not as "What did
+    # Halvorsen pay Delgado?"
+    assert conversation.ask("What did they pay her?").interpreted_as == (
+        "Who is Rosa Delgado? What did they pay her?")
