@@ -211,13 +211,10 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     named = [r.text for r in question_names(topic)]
     if new.lower() in (name.lower() for name in named) or kind_of(new) in _NOT_SUBJECTS:
         return None  # the same subject; "what about Tuesday?" asks when, not about Tuesday
-    # the topic's only name, unless the articles make one a place and the other not ("Who
-    # banned ZTE?" + "And Britain?"; spaCy tells people, companies and schools apart too
-    # unreliably to go by); of several, the one of the new name's kind, else of its class
-    old = [name for name in named if kind_of(name) and kind_of(name) == kind_of(new)]
-    if not old:
-        old = [name for name in named if _kind_class(kind_of(name)) == _kind_class(kind_of(new))
-               or len(named) == 1 and not (kind_of(name) and kind_of(new))]
+    # the topic's only name, unless the articles give the two different kinds ("Who banned
+    # ZTE?" + "And Britain?"); of several, the one of the new name's kind
+    old = [name for name in named if kind_of(name) and kind_of(name) == kind_of(new)
+           or len(named) == 1 and not (kind_of(name) and kind_of(new))]
     if len(old) != 1:
         return None
     # "the" as the topic wrote it, else as the follow-up did ("And the U.S.?")
@@ -225,13 +222,6 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     swapped, count = re.subn(rf"(\b[Tt]he\s+)?(?<![\w-]){re.escape(old[0])}(?![\w-])",
                              lambda m: (m.group(1) or the) + new, topic, count=1)
     return swapped if count else None
-
-
-def _kind_class(kind: str) -> str:
-    """A coarse entity kind: a place, a date or amount, or else something that acts (a
-    person, company, school, team...)."""
-    return ("place" if kind in ("GPE", "LOC") else "amount" if kind in _NOT_SUBJECTS
-            else "actor" if kind else "")
 
 
 def _substitute(question: str, referents: tuple[Referent, ...], names: Names) -> str | None:
