@@ -415,11 +415,12 @@ def test_what_else_did_she_say_is_answered_with_her_next_quote(bot):
     assert not more.abstained and "Cooper said" in more.answer
 
 
-def follow_up(bot, first, then):
-    """The answer to `then`, asked after `first` in a new conversation."""
+def follow_up(bot, *questions):
+    """The answer to the last of `questions`, asked after the others in a new conversation."""
     conversation = bot.conversation()
-    conversation.ask(first)
-    return conversation.ask(then)
+    for question in questions[:-1]:
+        conversation.ask(question)
+    return conversation.ask(questions[-1])
 
 
 def test_it_is_not_the_place_that_answered_where(bot):
@@ -497,13 +498,11 @@ def test_it_is_never_a_person_though_the_tagger_calls_them_a_place():
         "What does Helen Park's amendment do? When does it start?")
 
 
-def test_a_name_stays_salient_after_a_turn_that_does_not_name_it(two_articles):
-    conversation = two_articles.conversation()
-    conversation.ask("Who directs the Port Ellery Tenants Union?")
-    # answered by "“Landlords have treated fines …,” she said.": no name in it
-    conversation.ask("What have landlords treated as a cost of doing business?")
-    assert conversation.ask("What else did she say?").interpreted_as == (
-        "What else did Marisol Ibarra say?")
+def test_a_person_stays_salient_after_a_turn_that_does_not_name_them(two_articles):
+    # the second is answered by "“Landlords have treated fines …,” she said.": no name in it
+    assert follow_up(two_articles, "Who directs the Port Ellery Tenants Union?",
+                     "What have landlords treated as a cost of doing business?",
+                     "What else did she say?").interpreted_as == "What else did Marisol Ibarra say?"
 
 
 @pytest.mark.parametrize("question, subject", [
@@ -602,10 +601,8 @@ def test_who_is_asks_about_a_person_whatever_the_tagger_made_of_the_name(school_
 
 
 def test_it_and_they_are_not_a_thing_named_turns_ago(two_articles):
-    conversation = two_articles.conversation()
-    conversation.ask("How many apartments does Halvorsen own?")
-    conversation.ask("Who is Rosa Delgado?")
     # "they" is not Halvorsen two turns back: asked with the topic, not as "What did
     # Halvorsen pay Delgado?"
-    assert conversation.ask("What did they pay her?").interpreted_as == (
+    assert follow_up(two_articles, "How many apartments does Halvorsen own?", "Who is Rosa Delgado?",
+                     "What did they pay her?").interpreted_as == (
         "Who is Rosa Delgado? What did they pay her?")
