@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer import Answer, answer_from
-from rag.chunk import without_possessive
+from rag.chunk import surname, without_possessive
 from rag.config import Settings
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
                               asks_what_next, asks_who_said, asks_why, asks_words_of,
@@ -49,7 +49,7 @@ class Steering:
     # the follow-up's own words, ranked too; the two rankings merged (see _merged)
     alone: str | None = None
     # (doc, start) of sentences left out: those already answered with, for "who else?"
-    given: frozenset[tuple[str, int]] = frozenset()
+    left_out: frozenset[tuple[str, int]] = frozenset()
     # words the answer should have: its best sentence with them goes first ("what about
     # drivers?" is answered by a sentence on drivers)
     mentioning: str | None = None
@@ -303,10 +303,12 @@ class Chatbot(Library):
 
     def _answer(self, retriever: Retriever, query: str, k: int, doc: str | None,
                 steer: Steering = Steering()) -> Answer:
-        """The answer to `query`, ranked as `steer` says (see Steering)."""
-        ranking = self._rank(retriever, query, doc, steer.given)
+        """The answer to `query`, ranked as `steer` says (see Steering); a question that
+        asks only for a person's words is answered with their best-ranked quote (see
+        _spoken_by)."""
+        ranking = self._rank(retriever, query, doc, steer.left_out)
         if steer.alone is not None:
-            ranking = _merged(ranking, self._rank(retriever, steer.alone, doc, steer.given))
+            ranking = _merged(ranking, self._rank(retriever, steer.alone, doc, steer.left_out))
         if steer.mentioning:
             ranking = _mentioning(ranking, retriever,
                                   set(retriever.question_terms(steer.mentioning)))
@@ -318,10 +320,10 @@ class Chatbot(Library):
         return answer_from(query, ranking, titles, k)
 
     def _rank(self, retriever: Retriever, query: str, doc: str | None,
-              given: frozenset[tuple[str, int]] = frozenset()) -> Ranking:
+              left_out: frozenset[tuple[str, int]] = frozenset()) -> Ranking:
         found = retriever.retrieve(query, doc)
         candidates = [c for c in found.candidates
-                      if (c.sentence.doc, c.sentence.start) not in given]
+                      if (c.sentence.doc, c.sentence.start) not in left_out]
         return self.ranker.rank(query, found.terms, candidates, retriever, found.vectors,
                                 self.settings.min_confidence, self.settings.ranking)
 
@@ -388,15 +390,16 @@ class Conversation:
                     and previous.anchor[0] in bot.documents):  # (not removed since)
                 doc = previous.anchor[0]
             alone = question if rewritten and content_terms else None
-            ranked, given = query, frozenset()
+            ranked, left_out = query, frozenset()
             if rewritten and asks_for_more(question):
                 # "Who else?", "what else did he say?": not a sentence already answered with
-                given = frozenset(t.anchor for t in self.turns if t.anchor)
+                left_out = frozenset(t.anchor for t in self.turns if t.anchor)
                 ranked, alone = without_more(query), alone and without_more(alone)
             elif rewritten and asks_why(question) and previous and previous.anchor:
-                given = frozenset([previous.anchor])  # the answer is no reason for itself
+                left_out = frozenset([previous.anchor])  # the answer is no reason for itself
             answer = bot._ask(bot.check_question(ranked), k, doc, Steering(
-                alone=alone, given=given, mentioning=asks_about(question) if rewritten else None))
+                alone=alone, left_out=left_out,
+                mentioning=asks_about(question) if rewritten else None))
         else:  # the sentence is known: the rest is ranked as usual, with it first
             query, position, span = pointed
             answer = bot._ask(query, k, doc, Steering(pinned=(position, span)))
@@ -408,8 +411,9 @@ class Conversation:
         # "It" and "they" are the latest turn's, or the follow-up is asked with its topic.
         people = tuple(r for r in previous.referents if r.label == "PERSON") if previous else ()
         referents = bot._referents(answer, query, kind_of) + people
-        self.turns.append(Turn(question, query, tuple(dict.fromkeys(referents))[:_SALIENT_NAMES],
-                               topic, anchor))
+        by_name = {r.text: r for r in reversed(referents)}  # each name once, where first
+        kept = tuple(r for r in referents if by_name.pop(r.text, None) is not None)
+        self.turns.append(Turn(question, query, kept[:_SALIENT_NAMES], topic, anchor))
         return answer
 
     def saved(self, last: int | None = None) -> list[dict]:
@@ -419,6 +423,7 @@ class Conversation:
 
 _SALIENT_NAMES = 12  # names a turn keeps for later pronouns: its own, then earlier people
 _ENUMERATION_WINDOW = 8  # sentences either side of the previous answer where its items may be
+_SPEAKER_WINDOW = 4  # sentences either side of a quote where its speaker may be named
 
 
 _ASKS_WHO = re.compile(r"^\W*who\b", re.IGNORECASE)
@@ -464,13 +469,13 @@ def _spoken_by(ranking: Ranking, retriever: Retriever, person: str) -> Ranking:
     ranking with its best sentence that gives their words first, and answered: the
     question holds nothing else that it could fail to answer. Unchanged when a sentence
     that only names them ranks above, or none of theirs is ranked."""
-    surname = without_possessive(person.split()[-1]).lower()
+    named = re.compile(rf"\b{re.escape(surname(person))}\b", re.IGNORECASE)
     for r in ranking.ranked:
         sentence = r.candidate.sentence
-        around = retriever.sentences_around(sentence.doc, sentence.start, _ENUMERATION_WINDOW)
+        around = retriever.sentences_around(sentence.doc, sentence.start, _SPEAKER_WINDOW)
         if around is not None and said_by(around[0], around[1], person):
             return _pin(ranking, retriever, r.candidate.index, r.span)
-        if surname in sentence.text.lower():
+        if named.search(sentence.text):
             return ranking
     return ranking
 

@@ -66,6 +66,12 @@ def without_possessive(name: str) -> str:
     return re.sub(r"(?<=\w)['’]s?$", "", name)
 
 
+def surname(name: str) -> str:
+    """A person's name as a key: its last word without a possessive, lower case ("Thomas
+    Greer’s" -> "greer"); "" for no name."""
+    return without_possessive(name.split()[-1]).lower() if name.split() else ""
+
+
 @dataclass(frozen=True)
 class Chunk:
     doc: str  # article id

@@ -1,21 +1,24 @@
 """Conversations: a follow-up question is made standalone from the turns before it.
 
 No model writes text here. A question depends on earlier turns when it refers back (a
-pronoun, "there", "that"), points into an earlier answer ("the second?"), starts as a
-continuation ("and ...", "what about ..."), or asks nothing of its own ("why?", "for how
-long?"). A pronoun is replaced by the person, organization or place it most likely
-names (the previous answer's entities, then the previous question's names; a person by the
-surname when the article goes on with it); a follow-up that only names another subject
-("what about Kaspersky?") asks the previous standalone question of it; anything else is
-asked together with that question (the chatbot ranks a rewritten question by its own words
-too). A question that names its own subject is left alone. Later turns resolve against the
+pronoun, "there", "that"), points into an earlier answer ("the second?", "the rest"),
+starts as a continuation ("and ...", "what about ...", "who else ...?"), or asks too little
+of its own ("why?", "for how long?", "starting when?"). A pronoun is replaced by the person,
+organization or place it most likely names (the previous answer's entities, then the
+previous question's names, then the people of earlier turns; a person by the surname when
+the article goes on with it); a follow-up that only names another subject ("what about
+Kaspersky?") asks the previous standalone question of it; anything else is asked together
+with that question (the chatbot ranks a rewritten question by its own words too). A
+question that names its own subject is left alone. Later turns resolve against the
 resolved earlier ones.
 
 Three kinds of follow-up point at a sentence rather than a topic, and are answered with it:
 an ordinal ("what is the first part?", "and the second?") picks the item of an enumeration
 ("First, ...", "Second, ...") in or right around the previous answer, "who said that?"
 picks the person the previous answer's sentence (or the next one) quotes, and "what
-happened next?" the sentence after the previous answer.
+happened next?" the sentence after the previous answer. A question that asks only for a
+person's words ("what did Cooper say?", "what was her objection?") is answered with a
+sentence that quotes them (said_by).
 """
 
 from __future__ import annotations
@@ -24,15 +27,20 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.chunk import Entity, Sentence, without_possessive
+from rag.chunk import Entity, Sentence, surname, without_possessive
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
 _THING = {"it": "", "its": "’s", "they": "", "them": "", "their": "’s"}
-# "that" before a subject joins a clause ("the program that the council approved", "said
-# that it would"): it points back at nothing.
 _REFERS_BACK = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|there|then|"
-                          r"this|that(?!\s+(?:(?-i:[A-Z])|(?:the|a|an|his|her|their|its|he|she|"
-                          r"it|they|we|i|you|there)\b))|these|those|such)\b", re.IGNORECASE)
+                          r"this|that|these|those|such)\b", re.IGNORECASE)
+# "that" after a word and before a subject joins a clause ("the program that the council
+# approved", "said that it would"); after "was", "is", "of"... it points back ("Was that the
+# reason?", "in favor of that?").
+_JOINS = re.compile(r"(?<=[a-z] )that(?=\s+(?:(?-i:[A-Z])|(?:the|a|an|his|her|their|its|he|she|"
+                    r"it|they|we|i|you|there)\b))", re.IGNORECASE)
+_BEFORE_POINTER = frozenset("is was are were be been did does do has have had of about for with "
+                            "to in on at from by like than after before and or but".split())
+_POINTS_AT_TURN = re.compile(r"\b(this|that|these|those|such|then)\b", re.IGNORECASE)
 _POINTS_INTO = re.compile(r"\b(first|second|third|fourth|fifth|last|other|next|previous|"
                           r"former|latter|one|rest|remainder)\b", re.IGNORECASE)
 _CONTINUES = re.compile(r"^\s*(and|but|so|also|or|then|what about|how about|what else|"
@@ -97,7 +105,8 @@ class Referent:
 class Turn:
     question: str  # as asked
     interpreted_as: str  # the standalone question that was answered
-    referents: tuple[Referent, ...]  # names in this turn's answer and question, most salient first
+    # names in this turn's answer and question, most salient first, then earlier turns' people
+    referents: tuple[Referent, ...]
     topic: str = ""  # the last question that stood on its own; follow-ups are asked with it
     anchor: tuple[str, int] | None = None  # (doc, start) of the answer's sentence; None: abstained
 
@@ -149,24 +158,37 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     return f"{previous.topic.rstrip()} {_sentence_case(question)}", previous.topic
 
 
+def _refers_back(question: str, pointers: re.Pattern[str] = _REFERS_BACK) -> bool:
+    """Whether the question holds a word of `pointers` that points back at an earlier turn:
+    not a "that" that joins a clause (see _JOINS)."""
+    for word in pointers.finditer(question):
+        if word.group().lower() == "that" and _JOINS.match(question, word.start()):
+            before = question[:word.start()].split()
+            if before and before[-1].lower() not in _BEFORE_POINTER:
+                continue
+        return True
+    return False
+
+
 def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -> bool:
-    if content_terms == 0 or _ASKS_MORE.search(question):  # "who else voted no?"
+    if content_terms == 0 or asks_about(question) is not None:  # "what about the FCC?",
+        return True  # however many words FCC stands for
+    names_its_subject = bool(question_names(question)) and content_terms >= 2
+    if _CONTINUES.search(question) or _ASKS_MORE.search(question):
+        # "and what has the FCC proposed?", "did another carrier drop Huawei phones?" name
+        # their subject; "who else voted no?" does not
+        return not names_its_subject or _refers_back(question)
+    if _refers_back(question):
         return True
-    if asks_about(question) is not None:  # "what about the FCC?", however many words FCC is
-        return True
-    if _CONTINUES.search(question):  # "and what has the FCC proposed?" names its subject
-        return not (question_names(question) and content_terms >= 2
-                    and not _REFERS_BACK.search(question))
-    if _REFERS_BACK.search(question):
-        return True
-    if (content_terms == 1 and not re.search(r"\b(the|an?)\b", question, re.IGNORECASE)
+    if (content_terms == 1 and not _NAMES_A_SUBJECT.search(question)
             and not any(kind_of(n.text) for n in question_names(question))):
         # too little to stand alone ("Starting when?", "How many refused?"), where "What
-        # did the mayor say?" names its subject
+        # did the mayor say?" and "What is inflation?" name their subject
         return True
     return bool(_POINTS_INTO.search(question)) and content_terms <= 2
 
 
+_NAMES_A_SUBJECT = re.compile(r"\b(the|an?|is|are|was|were)\b", re.IGNORECASE)
 # "What about Kaspersky?", "And Mercer's?": the same question about another name.
 _ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?"
                             r"(?P<the>(?i:the\s+))?"
@@ -180,6 +202,10 @@ _ABOUT = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|(?<=a
                     r"(?:\s+(?:then|instead|too))?\s*[?!.]*\s*$", re.IGNORECASE)
 
 
+_AUXILIARIES = frozenset("did does do is are was were has have had can could will would should "
+                         "may might must".split())
+
+
 def asks_about(question: str) -> str | None:
     """What a follow-up that asks the same of another subject names ("what about drivers?"
     -> "drivers"), which its answer should mention; None for any other question ("and
@@ -190,8 +216,15 @@ def asks_about(question: str) -> str | None:
     if about is None:
         return None
     subject = about.group("subject")
-    if (len(subject.split()) > 4 or _ASKING.search(subject) or _POINTS_INTO.search(subject)
-            or _REFERS_BACK.search(subject) or _ASKS_MORE.search(subject)):
+    words = subject.split()
+    if (len(words) > 4 or _ASKING.search(subject) or _POINTS_INTO.search(subject)
+            or _REFERS_BACK.search(subject) or _ASKS_MORE.search(subject)
+            or words[0].lower() in _AUXILIARIES  # "and did Rubio vote no?" asks anew
+            # without "about", "but Rubio disagreed?": a name, then a word of its own (but
+            # "and Mercer's students?" is one subject)
+            or not re.search(r"\babout\b", question, re.IGNORECASE)
+            and any(a[:1].isupper() and without_possessive(a) == a and b[:1].islower()
+                    and b.lower() not in ("of", "the", "and") for a, b in zip(words, words[1:]))):
         return None
     return subject
 
@@ -230,7 +263,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
     or asks who the referent is ("what was her name?")."""
     if _CONTINUES.search(question) and not _ASKS_MORE.search(question):
         return None  # "and ..." goes on with the topic; "what else did he say?" is about him
-    if re.search(r"\b(this|that|these|those|such|then)\b", question, re.IGNORECASE):
+    if _refers_back(question, _POINTS_AT_TURN):
         return None
     if _IDENTITY.search(question):
         return None
@@ -257,7 +290,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if r.label in kind
                          and not (unlike and names.pronoun_of(r.text) == unlike)
-                         and not (kind is not _PEOPLE and _a_person(r.text, names))
+                         and not (kind is not _PEOPLE and _a_person(r, names))
                          # "it" is no nationality ("Chinese"), though "they" may be
                          and not (lower in ("it", "its") and r.label == "NORP")), None)
         if referent is None:
@@ -275,13 +308,14 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
     return "".join(out) if changed else None
 
 
-def _a_person(name: str, names: Names) -> bool:
-    """Whether a name the articles tag otherwise is still a person's, so no "it": one they
-    call "he" or "she", or a full name whose surname they tag a person ("Helen Park", a
-    place to spaCy, where "Park said" is a person)."""
-    words = name.split()
-    return bool(names.pronoun_of(name)) or (
-        len(words) > 1 and names.kind_of(without_possessive(words[-1])) == "PERSON")
+def _a_person(referent: Referent, names: Names) -> bool:
+    """Whether a name tagged otherwise is still a person's, so no "it": a full name whose
+    surname the articles tag a person ("Helen Park", a place to spaCy, where "Park said" is
+    a person), or, unless it is tagged an organization (Dell, beside Michael Dell), one the
+    articles call "he" or "she"."""
+    words = referent.text.split()
+    return (len(words) > 1 and names.kind_of(without_possessive(words[-1])) == "PERSON") or (
+        referent.label != "ORG" and bool(names.pronoun_of(referent.text)))
 
 
 # Words after which "her" is the object, not a possessive: "tell her about it", "ask her to".
@@ -323,10 +357,10 @@ _WHO_IS = re.compile(r"^\W*(?i:who\s+(?:is|was)\s+)(?P<name>[A-Z][\w.’'-]*(?:\
 
 
 def person_asked_about(question: str) -> str | None:
-    """The full name a "Who is Gregory Falk?" asks about: a person's, whatever the tagger
-    made of it; None for any other question."""
+    """The full name a "Who is Gregory Falk?" asks about, as question_names writes it: a
+    person's, where the tagger gave it no kind; None for any other question."""
     asked = _WHO_IS.match(question)
-    return asked.group("name") if asked else None
+    return asked.group("name").rstrip(".") if asked else None
 
 
 def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> int | None:
@@ -445,26 +479,30 @@ def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int
 
 def said_by(sentences: Sequence[Sentence], at: int, person: str) -> bool:
     """Whether the sentence at `at` gives the words of `person` (matched by surname): they
-    are its speaker (see speaker), or it names them and has a verb of saying (spaCy does
-    not always tag a surname as a person, and may take a word beside it for one)."""
-    surname = without_possessive(person.split()[-1]).lower() if person.split() else ""
+    are its speaker (see speaker), or the sentence has their surname right beside a verb of
+    saying ("Carvalho, a former Mercer teacher, said …", "… said Carvalho"): spaCy does not
+    always tag a surname as a person, and may take a word beside it for one."""
+    last = surname(person)
     found = speaker(sentences, at)
-    if found is not None:
-        named = sentences[found[0]].text_of(Entity("PERSON", *found[1]))
-        if without_possessive(named.split()[-1]).lower() == surname:
-            return True
-    text = sentences[at].text
-    return bool(surname and _SAYING.search(text)
-                and re.search(rf"\b{re.escape(surname)}\b", text, re.IGNORECASE))
+    if found is not None and surname(
+            sentences[found[0]].text_of(Entity("PERSON", *found[1]))) == last:
+        return True
+    if not last:
+        return False
+    name = re.escape(last)
+    return bool(re.search(rf"\b{name}\b(?:\s*,[^,]{{1,80}},)?\s+(?:also\s+)?(?:{_SAYING_VERBS})\b"
+                          rf"|\b(?:{_SAYING_VERBS})\s+(?:(?-i:[A-Z])[\w.’'-]*\s+){{0,3}}?{name}\b",
+                          sentences[at].text, re.IGNORECASE))
 
 
 # "She said (that) …", "Haddad told reporters that …": reported words after their speaker.
 _SAID_THAT = re.compile(rf"^(?:[Hh]e|[Ss]he|[Tt]hey|(?:[A-Z][\w.’'-]*\s+){{0,4}}[A-Z][\w.’'-]*)"
-                        rf"\s+(?:also\s+)?(?:(?:told|tells)\s+(?:reporters|the\s+\w+|\w+)|"
-                        rf"{_SAYING_VERBS})(?:\s+that)?\s+(?=\w)")
+                        r"\s+(?:also\s+)?(?:(?:said|says)(?:\s+that)?|(?:told|tells)\s+(?:\S+\s+)"
+                        rf"{{1,5}}?that|(?:{_SAYING_VERBS})\s+that)\s+(?=\w)")
 # "…," she said. / "…," said he. / He added that …
-_PRONOUN_SAID = re.compile(rf"\b(?:(?:he|she)\s+(?:also\s+)?(?:{_SAYING_VERBS})|"
-                           rf"(?:{_SAYING_VERBS})\s+(?:he|she))\b", re.IGNORECASE)
+_PRONOUN_SAID = re.compile(rf"\b(?:(?:he|she)\s+(?:also\s+)?(?:{_SAYING_VERBS})\b|"
+                           rf"(?:{_SAYING_VERBS})\s+(?:he|she)(?=\s*[,.;:!?”\"]|\s*$))",
+                           re.IGNORECASE)
 _LOOK_BACK = 3  # sentences, in the same paragraph or the one before
 
 
@@ -489,7 +527,7 @@ def _named_before(sentences: Sequence[Sentence], place: int
 _WORDS_VERBS = (f"{_SAYING_VERBS}|say|tell|warn|argue|add|write|state|claim|note|think|"
                 "thinks|believe|believes|feel|feels")
 _ASKS_WORDS = re.compile(
-    rf"^\W*(?i:(?:(?:and|but|so)\s+)?what\s+(?:else\s+)?(?:did|does|do|has|had|is|was)\s+)"
+    rf"^\W*(?i:(?:(?:and|but|so)\s+)?what\s+(?:else\s+)?(?:did|does|do|has|had)\s+)"
     rf"(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){{0,2}})"
     rf"(?i:\s+(?:else\s+)?(?:{_WORDS_VERBS})(?:\s+(?:else|next|then|too|also))?)\W*$"
     r"|^\W*(?i:(?:(?:and|but|so)\s+)?what\s+(?:was|is|were|are)\s+)"

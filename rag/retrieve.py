@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from rag.chunk import Chunk, Sentence, without_possessive
+from rag.chunk import Chunk, Sentence, surname, without_possessive
 from rag.config import Settings
 from rag.embed import OnnxEncoder, QuestionVectors, TorchEncoder
 from rag.index import Index
@@ -32,16 +32,12 @@ SPELLING_CUTOFF = 80
 _FULL_NAME = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)*\s+[A-Z][^\W\d_]+"
                         r"(?:-[A-Z][^\W\d_]+)*")
 _CAPITALIZED = re.compile(r"\b[A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)*\b")
+_NAME_GOES_ON = re.compile(r"\s*,|\s+(?:said|says|told|added|argued|warned)\b")
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day$|(?:january|february|march|"
                        r"april|may|june|july|august|september|october|november|december)$",
                        re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(?:(he|him|his|himself)|(she|her|hers|herself))\b", re.IGNORECASE)
 _TITLE = re.compile(r"\b(?:(Mr|Sir)|(Mrs|Ms|Miss|Madam))\.?\s+$")
-
-
-def _surname(name: str) -> str:
-    """A person's name as the key of Retriever.pronouns: its last word, lower case."""
-    return without_possessive(name.split()[-1]).lower() if name.split() else ""
 
 
 @dataclass(frozen=True)
@@ -214,7 +210,7 @@ class Retriever:
         _ = (self._sentence_idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
-             self.entity_kinds, self._sentence_starts, self._families)
+             self.entity_kinds, self._sentence_starts, self._families, self._first_names)
         self.encoder.encode(["warm up"])
 
     @cached_property
@@ -344,16 +340,16 @@ class Retriever:
         last: tuple[str, str, int] | None = None  # (doc, surname, sentence) named last
         for i, s in enumerate(self.index.sentences):
             # (offset in the sentence, a person's surname or "", 1 for she-words else 0)
-            people = [(e.start - s.start, _surname(s.text_of(e)), 0)
+            people = [(e.start - s.start, surname(s.text_of(e)), 0)
                       for e in s.entities if e.label == "PERSON"]
             pronouns = [(m.start(), "", int(m.group(2) is not None))
                         for m in _PRONOUN.finditer(s.text)]
-            for at, surname, she in sorted(people + pronouns, key=lambda event: event[0]):
-                if surname:
-                    last = (s.doc, surname, i)
+            for at, named, she in sorted(people + pronouns, key=lambda event: event[0]):
+                if named:
+                    last = (s.doc, named, i)
                     title = _TITLE.search(s.text[:at])
                     if title:
-                        votes.setdefault(surname, [0, 0])[int(title.group(2) is not None)] += 3
+                        votes.setdefault(named, [0, 0])[int(title.group(2) is not None)] += 3
                 elif last and last[0] == s.doc and last[2] >= i - 1:
                     votes.setdefault(last[1], [0, 0])[she] += 1
         return {name: ("he", "she")[she > he] for name, (he, she) in votes.items()
@@ -373,19 +369,24 @@ class Retriever:
                 words = words[1:]  # "When Ines Carvalho objected", "On Tuesday Carvalho"
             start = match.start() + (words[0].start() if words else 0)
             if (len(words) > 1 and not any(a < match.end() and start < b for a, b in taken)
-                    and self.kind_of(_surname(words[-1].group())) == "PERSON"):
+                    and self.kind_of(surname(words[-1].group())) == "PERSON"):
                 found.append((start, sentence.text[start:match.end()], "PERSON"))
                 taken.append((start, match.end()))
         for word in _CAPITALIZED.finditer(sentence.text):  # "Rubio, who has sponsored …"
+            # a surname, but not "Young voters said" where Andrew Young is named: a word
+            # opening the sentence must be followed by a comma or a verb of saying
+            opening = not sentence.text[:word.start()].strip(" “\"'‘")
             if (not any(a < word.end() and word.start() < b for a, b in taken)
-                    and self.named_in_full(word.group())):
+                    and self.named_in_full(word.group())
+                    and self.kind_of(word.group()) in ("", "PERSON")
+                    and not (opening and not _NAME_GOES_ON.match(sentence.text, word.end()))):
                 found.append((word.start(), word.group(), "PERSON"))
         return [(name, kind) for _, name, kind in sorted(found)]
 
     def named_in_full(self, name: str) -> bool:
         """Whether the articles name a person in full with this name's last word ("Rubio"
         after "Sen. Marco Rubio"): it is a surname, whatever the tagger made of it."""
-        return _surname(name) in self._first_names
+        return surname(name) in self._first_names
 
     def kind_of(self, name: str) -> str:
         """The entity kind the articles most often give a name ("ORG"), else ""."""
@@ -393,7 +394,7 @@ class Retriever:
 
     def pronoun_of(self, name: str) -> str:
         """"he" or "she" for a person the articles refer to so, else ""."""
-        return self.pronouns.get(_surname(name), "")
+        return self.pronouns.get(surname(name), "")
 
     @cached_property
     def _first_names(self) -> dict[str, set[str]]:
@@ -404,7 +405,7 @@ class Retriever:
             for e in s.entities:
                 words = [w for w in s.text_of(e).split() if not w.endswith(".")]
                 if e.label == "PERSON" and len(words) > 1:
-                    found.setdefault(_surname(words[-1]), set()).add(words[0].lower())
+                    found.setdefault(surname(words[-1]), set()).add(words[0].lower())
         return found
 
     def short_name(self, name: str) -> str:
@@ -417,17 +418,17 @@ class Retriever:
 
     def _shortened(self, name: str) -> str:
         words = name.split()
-        surname = without_possessive(words[-1]) if words else ""
-        if (len(words) < 2 or len(surname) < 2 or not surname[0].isupper()
-                or len(self._first_names.get(surname.lower(), ())) > 1):
+        last = without_possessive(words[-1]) if words else ""
+        if (len(words) < 2 or len(last) < 2 or not last[0].isupper()
+                or len(self._first_names.get(last.lower(), ())) > 1):
             return name
-        full = " ".join(words[:-1] + [surname])
+        full = " ".join(words[:-1] + [last])
         for document in self.index.documents.values():
             if full not in document.text:
                 continue
-            alone = len(re.findall(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", document.text))
+            alone = len(re.findall(rf"(?<![\w-]){re.escape(last)}(?![\w-])", document.text))
             if alone > len(re.findall(rf"(?<![\w-]){re.escape(full)}(?![\w-])", document.text)):
-                return surname
+                return last
         return name
 
     @cached_property

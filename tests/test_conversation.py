@@ -480,12 +480,16 @@ def test_who_said_a_quote_that_goes_on_is_who_began_it(bot):
     ("What did the mayor say?", False),  # one word of its own, but a subject
     ("What is the fare program that the council approved?", False),  # "that" joins a clause
     ("Why did the council approve that plan?", True),  # "that plan" points back
+    ("Was that the reason?", True),  # "that" after "was" is no joining word
+    ("Did another carrier drop Huawei phones?", False),  # "another", but its own subject
+    ("What is inflation?", False),  # one word of its own, and a subject
 ])
 def test_which_questions_lean_on_the_turn_before(question, depends):
     previous = turn("Why did Victor Alvarez vote against raising fares?", ("Victor Alvarez", "PERSON"))
     content = {"Who else voted no?": 1, "Starting when?": 1, "How many refused?": 1,
                "Where will the rest come from?": 2, "What did the mayor say?": 1,
-               "Why did the council approve that plan?": 3}.get(question, 4)
+               "Why did the council approve that plan?": 3, "Was that the reason?": 1,
+               "What is inflation?": 1}.get(question, 4)
     rewritten, _ = standalone(question, previous, content)
     assert (rewritten != question) == depends
 
@@ -511,6 +515,8 @@ def test_a_person_stays_salient_after_a_turn_that_does_not_name_them(two_article
     ("And the U.S. too?", "the U.S."),
     ("and why?", None), ("And the second?", None), ("and then?", None),
     ("And what did she say?", None), ("What else?", None), ("so what about it?", None),
+    ("And did Rubio vote no?", None), ("But Rubio disagreed?", None),  # new questions
+    ("What about the Senate committee?", "the Senate committee"),
 ])
 def test_what_about_names_the_subject_the_answer_should_mention(question, subject):
     assert asks_about(question) == subject
@@ -530,6 +536,7 @@ def test_what_about_a_subject_is_answered_by_a_sentence_that_mentions_it(school_
     ("What did Segal say about Huawei?", None),  # asks more than their words
     ("What did the mayor say?", None), ("What did she say?", None),
     ("What does McConnell suggest?", None),  # a suggestion is often told, not quoted
+    ("What was Cooper told?", None),  # words said to her
 ])
 def test_questions_that_ask_only_for_a_person_s_words(question, person):
     assert asks_words_of(question) == person
@@ -543,6 +550,13 @@ def test_he_said_is_said_by_the_person_named_just_before():
     far = sentences("Ana Ruiz runs the shelter.", "It opened in May.", "“We need cots,” she said.",
                     paragraphs=[1, 2, 4])
     assert speaker(far, 2) is None  # two paragraphs back is too far to tell
+    resigning = sentences("Ana Ruiz runs the shelter.", "The spokesman said he would resign.",
+                          paragraphs=[4, 4])
+    assert speaker(resigning, 1) is None  # "said he would": he is what was said about
+    # a surname beside a verb of saying, where the tagger missed it; not one merely named
+    assert said_by(sentences("Ruiz, who runs the shelter, said cots ran out."), 0, "Ruiz")
+    assert said_by(sentences("The plan failed, said Dr. Ana Ruiz."), 0, "Ruiz")
+    assert not said_by(sentences("The mayor said the Ruiz plan failed."), 0, "Ruiz")
 
 
 def test_a_person_s_words_are_answered_when_the_article_quotes_them(school_board):
@@ -585,6 +599,8 @@ def test_who_said_that_quotes_what_was_said_without_its_speaker():
         "Who said “the cost of fighting the fire had passed $9 million”?")
     assert who_said("Fitch told the council that the gap is big.") == "Who said “the gap is big”?"
     assert who_said("The plant will open.") == "Who said “The plant will open”?"
+    assert who_said("Cooper told reporters on Tuesday that it failed.") == "Who said “it failed”?"
+    assert who_said("Smith wrote a book.") == "Who said “Smith wrote a book”?"  # not saying
 
 
 def test_a_person_named_twice_in_a_follow_up_is_named_once():
