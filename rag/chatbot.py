@@ -377,7 +377,7 @@ class Conversation:
 
         query, topic = standalone(question, previous, content_terms,
                                   Names(retriever.pronoun_of, retriever.short_name, kind_of,
-                                        retriever.named_in_full))
+                                        retriever.named_in_full, retriever.described_as))
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
         pointed = bot._pointed_at(question, query, previous, doc)

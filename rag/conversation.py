@@ -60,8 +60,9 @@ _OPENS_ITEM = re.compile(r"^\W*(first|second|third|fourth|fifth|final|last)(?:ly
 # Verbs that attribute words to someone, in "who said that?" and in the sentence quoted.
 _SAYING_VERBS = ("said|says|told|tells|warned|warns|declared|declares|argued|argues|added|adds|"
                  "wrote|writes|stated|claimed|claims|noted")  # not "states": the United States
-_WHO_SAID = re.compile(rf"^\W*(?:(?:and|but|so|ok|okay)\W+)?who\s+(?:{_SAYING_VERBS})"
-                       r"(?:\s+(?:that|this|it|so))?\W*$", re.IGNORECASE)
+_WHO_SAID = re.compile(rf"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:who\s+(?:{_SAYING_VERBS})"
+                       r"(?:\s+(?:that|this|it|so))?|says\s+who|according\s+to\s+(?:who|whom))\W*$",
+                       re.IGNORECASE)
 _SAYING = re.compile(rf"\b({_SAYING_VERBS}|according to)\b", re.IGNORECASE)
 _OPENS_QUOTE = re.compile(r"^\W*[“\"]")
 _WHAT_NEXT = re.compile(r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:then what|and then|what next|what "
@@ -132,12 +133,16 @@ class Names:
     kind_of: a name's entity kind in the articles ("ORG"), else "".
     named_in_full: whether the articles name a person in full with this surname ("Rubio"
         after "Marco Rubio"), unlike a word the tagger took for a person ("Twitter").
+    described_as: the length of the shortest description in the articles of a name as a
+        role ("Sen. Marco Rubio" for "senator", "Bruce McConnell, the former Homeland
+        Security cyber chief" for "former cyber chief"), None when it is never described so.
     """
 
     pronoun_of: Callable[[str], str] = lambda name: ""
     short_name: Callable[[str], str] = lambda name: name
     kind_of: Callable[[str], str] = lambda name: ""
     named_in_full: Callable[[str], bool] = lambda name: True
+    described_as: Callable[[str, str], int | None] = lambda name, description: None
 
 
 def standalone(question: str, previous: Turn | None, content_terms: int,
@@ -145,17 +150,59 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     """`question` rewritten to stand alone after `previous`, and the topic that later
     follow-ups are asked with; `content_terms` is how many words of asked_for(question)
     carry meaning."""
-    if previous is None or not _depends(question, content_terms, names.kind_of):
+    if previous is None:
         return question, question
+    # "the senator" after an answer on "Sen. Marco Rubio" is Rubio
+    described = _described(question, previous.referents, names)
+    if not _depends(question, content_terms, names.kind_of):
+        return described, described
     swapped = _swapped(question, previous.topic, names.kind_of)
     if swapped is not None:
         return swapped, swapped
-    substituted = _substitute(question, previous.referents, names)
+    substituted = _substitute(described, previous.referents, names)
     if substituted is not None:
-        return substituted, substituted
+        text, complete = substituted
+        if complete:
+            return text, text
+        # "Has Rubio tried to legislate on it?": the topic tells what "it" is
+        return f"{previous.topic.rstrip()} {_sentence_case(text)}", previous.topic
+    if described != question:
+        return described, described
     # Asked with the topic, not with every follow-up before it: "and the second?" after
     # "what is the first part?" is about the same topic, not about the first part.
     return f"{previous.topic.rstrip()} {_sentence_case(question)}", previous.topic
+
+
+# "the senator", "the Russian firm", "the former cyber chief": a person or organization
+# described by what they are, which an earlier name may be.
+_PERSON_ROLES = ("senator|representative|congressman|congresswoman|lawmaker|president|"
+                 "secretary|spokesman|spokeswoman|spokesperson|official|expert|researcher|"
+                 "scientist|professor|analyst|director|chief|executive|founder|manager|coach|"
+                 "player|striker|midfielder|goalkeeper|captain|lawyer|attorney|judge|mayor|"
+                 "governor|minister|chairman|chairwoman|superintendent|teacher|nurse|doctor|"
+                 "cardiologist|author|economist|meteorologist|sheriff|supervisor|trustee|"
+                 "plaintiff|dealer|collector")
+_ORGANIZATION_ROLES = "company|firm|startup|maker|carrier|agency|club|landlord|group"
+_DESCRIPTION = re.compile(rf"\bthe\s+(?P<description>(?:[\w-]+\s+){{0,3}}?(?P<role>"
+                          rf"{_PERSON_ROLES}|{_ORGANIZATION_ROLES}))\b", re.IGNORECASE)
+_IS_PERSON_ROLE = re.compile(rf"(?:{_PERSON_ROLES})$")
+
+
+def _described(question: str, referents: tuple[Referent, ...], names: Names) -> str:
+    """The question with each "the <role>" replaced by the earlier name (a person's for a
+    person's role) that the articles describe so most tightly ("the senator" -> Rubio, for
+    "Sen. Marco Rubio"; "the former cyber chief" only for a description with "former" and
+    "cyber" in it); unchanged where none is described so ("the first Chinese company")."""
+    def named(match: re.Match[str]) -> str:
+        role = match.group("role").lower()
+        person = bool(_IS_PERSON_ROLE.match(role))
+        closest = [(length, r) for r in referents if (r.label in _PEOPLE) == person and (
+            length := names.described_as(r.text, match.group("description"))) is not None]
+        if not closest:
+            return match.group()
+        referent = min(closest, key=lambda found: found[0])[1]
+        return names.short_name(referent.text) if referent.label in _PEOPLE else referent.text
+    return _DESCRIPTION.sub(named, question)
 
 
 def _refers_back(question: str, pointers: re.Pattern[str] = _REFERS_BACK) -> bool:
@@ -257,10 +304,12 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     return swapped if count else None
 
 
-def _substitute(question: str, referents: tuple[Referent, ...], names: Names) -> str | None:
-    """The question with each pronoun replaced by its referent, or None when it holds
-    words that only the previous question can explain (this, that, there, the second...)
-    or asks who the referent is ("what was her name?")."""
+def _substitute(question: str, referents: tuple[Referent, ...], names: Names
+                ) -> tuple[str, bool] | None:
+    """The question with each pronoun replaced by its referent, and whether every one had
+    a referent ("Has Rubio tried to legislate on it?": not "it"); None when none had, or
+    when it holds words that only the previous question can explain (this, that, there,
+    the second...) or asks who the referent is ("what was her name?")."""
     if _CONTINUES.search(question) and not _ASKS_MORE.search(question):
         return None  # "and ..." goes on with the topic; "what else did he say?" is about him
     if _refers_back(question, _POINTS_AT_TURN):
@@ -269,12 +318,12 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
         return None
     if _POINTS_INTO.search(question):
         return None
-    out, changed, used = [], False, set()
+    out, changed, complete, used = [], False, True, set()
     tokens = re.split(r"(\W+)", question)
     for place, token in enumerate(tokens):
         lower = token.lower()
         kind = _PEOPLE if lower in _PERSON else _THINGS if lower in _THING else (
-            _PLACES if lower == "there" else None)
+            _PLACES if lower == "there" and not _there_is(tokens, place) else None)
         if kind is None:
             out.append(token)
             continue
@@ -291,11 +340,12 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
         referent = next((r for r in pool if r.label in kind
                          and not (unlike and names.pronoun_of(r.text) == unlike)
                          and not (kind is not _PEOPLE and _a_person(r, names))
-                         # "it" is no nationality ("Chinese"), though "they" may be
-                         and not (lower in ("it", "its") and r.label == "NORP")), None)
-        if referent is None:
-            return None
-        if referent in used:  # "What did Baptiste take with him?", not "… with Baptiste?"
+                         # no nationality ("Chinese" in "Chinese hackers")
+                         and r.label != "NORP"), None)
+        if referent is None or referent in used:
+            # none: left for the topic to explain; named already: "What did Baptiste take
+            # with him?", not "… with Baptiste?"
+            complete = complete and referent is not None
             out.append(token)
             continue
         used.add(referent)
@@ -305,7 +355,20 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names) ->
         name = names.short_name(referent.text) if kind is _PEOPLE else referent.text
         out.append(("in " if lower == "there" else "") + name + suffix)
         changed = True
-    return "".join(out) if changed else None
+    return ("".join(out), complete) if changed else None
+
+
+def _there_is(tokens: list[str], place: int) -> bool:
+    """Whether the "there" at `tokens[place]` only says that something exists ("Was there
+    another motive?", "there is a plan"), which names no place."""
+    words = [t.lower() for t in tokens if t.strip() and re.match(r"\w", t)]
+    at = sum(1 for t in tokens[:place] if t.strip() and re.match(r"\w", t))
+    before = words[at - 1] if at > 0 else ""
+    after = words[at + 1] if at + 1 < len(words) else ""
+    return before in _BE or after in _BE
+
+
+_BE = frozenset("is was are were be been being isn wasn aren weren s".split())
 
 
 def _a_person(referent: Referent, names: Names) -> bool:

@@ -32,6 +32,10 @@ SPELLING_CUTOFF = 80
 _FULL_NAME = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)*\s+[A-Z][^\W\d_]+"
                         r"(?:-[A-Z][^\W\d_]+)*")
 _CAPITALIZED = re.compile(r"\b[A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)*\b")
+# What a role is written as before a name: "Sen. Marco Rubio".
+_ROLE_TITLES = {"senator": "Sen.", "representative": "Rep.", "congressman": "Rep.",
+                "congresswoman": "Rep.", "governor": "Gov.", "doctor": "Dr.",
+                "professor": "Prof."}
 _NAME_GOES_ON = re.compile(r"\s*,|\s+(?:said|says|told|added|argued|warned)\b")
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day$|(?:january|february|march|"
                        r"april|may|june|july|august|september|october|november|december)$",
@@ -79,6 +83,7 @@ class Retriever:
         self.settings = settings
         self.analyzer = Analyzer()
         self._short_names: dict[str, str] = {}  # short_name's answers, by name
+        self._descriptions: dict[tuple[str, str], int | None] = {}  # described_as's, by name, role
 
     @cached_property
     def _sentence_terms(self) -> list[set[str]]:
@@ -387,6 +392,35 @@ class Retriever:
         """Whether the articles name a person in full with this name's last word ("Rubio"
         after "Sen. Marco Rubio"): it is a surname, whatever the tagger made of it."""
         return surname(name) in self._first_names
+
+    def described_as(self, name: str, description: str) -> int | None:
+        """Whether the articles describe `name` as `description` ("former cyber chief": a
+        role noun last, and words that the description in the article must hold too), in
+        a title or a noun before the name ("Sen. Marco Rubio", "phone maker ZTE") or an
+        apposition after it ("Bruce McConnell, the former Homeland Security cyber chief"):
+        the length of the shortest such description, else None."""
+        key = (name, description.lower())
+        if key not in self._descriptions:
+            self._descriptions[key] = self._description(*key)
+        return self._descriptions[key]
+
+    def _description(self, name: str, description: str) -> int | None:
+        name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
+        *modifiers, role = description.split() or [""]
+        if not name.strip() or not role:
+            return None
+        title = _ROLE_TITLES.get(role)
+        said = rf"(?i:{re.escape(role)})" + (rf"|{re.escape(title)}" if title else "")
+        named = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+        described = re.compile(rf"\b(?:{said})\s+(?:[A-Z][\w.’'-]*\s+){{0,3}}?{named}"
+                               rf"|{named}(?:[’']s)?,\s+(?i:an?|the)\s+[^,.;:!?“”\"]{{0,60}}?"
+                               rf"\b(?i:{re.escape(role)})\b")
+        # "the Russian firm" for "Russia’s …": a modifier's first five letters will do
+        wanted = [re.compile(rf"\b{re.escape(word[:5])}", re.IGNORECASE) for word in modifiers]
+        lengths = [len(found.group()) for document in self.index.documents.values()
+                   for found in described.finditer(document.text)
+                   if all(w.search(found.group()) for w in wanted)]
+        return min(lengths) if lengths else None
 
     def kind_of(self, name: str) -> str:
         """The entity kind the articles most often give a name ("ORG"), else ""."""

@@ -617,8 +617,39 @@ def test_who_is_asks_about_a_person_whatever_the_tagger_made_of_the_name(school_
 
 
 def test_it_and_they_are_not_a_thing_named_turns_ago(two_articles):
-    # "they" is not Halvorsen two turns back: asked with the topic, not as "What did
+    # "they" is not Halvorsen two turns back: left for the topic to explain, not "What did
     # Halvorsen pay Delgado?"
     assert follow_up(two_articles, "How many apartments does Halvorsen own?", "Who is Rosa Delgado?",
                      "What did they pay her?").interpreted_as == (
-        "Who is Rosa Delgado? What did they pay her?")
+        "Who is Rosa Delgado? What did they pay Delgado?")
+
+
+def test_the_senator_is_the_earlier_name_the_article_describes_so(bot):
+    assert bot.retriever.described_as("Marco Rubio", "senator") is not None  # "Sen. Marco Rubio"
+    assert bot.retriever.described_as("ZTE", "first Chinese company") is None
+    assert follow_up(bot, "What did Betsy Cooper warn against?",  # "…, a … researcher at …"
+                     "What else did the researcher say?").interpreted_as == "What else did Cooper say?"
+    assert follow_up(bot, "Who is Bruce McConnell?",  # "…, the former Homeland Security cyber chief"
+                     "What does the former cyber chief suggest?").interpreted_as == (
+        "What does McConnell suggest?")
+    # a name that is not described so is left alone
+    assert follow_up(bot, "What did Marco Rubio say about ZTE?",
+                     "What did the president do?").interpreted_as is None
+
+
+def test_a_pronoun_with_no_referent_is_left_for_the_topic_to_explain(bot):
+    assert follow_up(bot, "What did Marco Rubio say about ZTE?", "Which state is the senator from?",
+                     "Has he tried to legislate on it?").interpreted_as == (
+        "Which state is Rubio from? Has Rubio tried to legislate on it?")
+
+
+def test_there_that_only_says_something_exists_names_no_place():
+    previous = turn("Why was ZTE banned?", ("ZTE", "ORG"), ("China", "GPE"))
+    assert standalone("Was there another motive behind it?", previous, 2)[0] == (
+        "Was there another motive behind ZTE?")
+    assert standalone("Who inspects the code there?", previous, 2)[0] == (
+        "Who inspects the code in China?")
+
+
+def test_says_who_asks_who_said_it():
+    assert asks_who_said("Says who?") and asks_who_said("according to whom?")
