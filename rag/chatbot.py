@@ -53,6 +53,8 @@ class Steering:
     # words the answer should have: its best sentence with them goes first ("what about
     # drivers?" is answered by a sentence on drivers)
     mentioning: str | None = None
+    # the abstention threshold, where not Settings.min_confidence (a rewritten follow-up's)
+    min_confidence: float | None = None
 
 
 class Chatbot(Library):
@@ -306,9 +308,12 @@ class Chatbot(Library):
         """The answer to `query`, ranked as `steer` says (see Steering); a question that
         asks only for a person's words is answered with their best-ranked quote (see
         _spoken_by)."""
-        ranking = self._rank(retriever, query, doc, steer.left_out)
+        threshold = (self.settings.min_confidence if steer.min_confidence is None
+                     else steer.min_confidence)
+        ranking = self._rank(retriever, query, doc, steer.left_out, threshold)
         if steer.alone is not None:
-            ranking = _merged(ranking, self._rank(retriever, steer.alone, doc, steer.left_out))
+            ranking = _merged(ranking, self._rank(retriever, steer.alone, doc, steer.left_out,
+                                                  threshold))
         if steer.mentioning:
             ranking = _mentioning(ranking, retriever,
                                   set(retriever.question_terms(steer.mentioning)))
@@ -320,12 +325,12 @@ class Chatbot(Library):
         return answer_from(query, ranking, titles, k)
 
     def _rank(self, retriever: Retriever, query: str, doc: str | None,
-              left_out: frozenset[tuple[str, int]] = frozenset()) -> Ranking:
+              left_out: frozenset[tuple[str, int]], min_confidence: float | None) -> Ranking:
         found = retriever.retrieve(query, doc)
         candidates = [c for c in found.candidates
                       if (c.sentence.doc, c.sentence.start) not in left_out]
         return self.ranker.rank(query, found.terms, candidates, retriever, found.vectors,
-                                self.settings.min_confidence, self.settings.ranking)
+                                min_confidence, self.settings.ranking)
 
     def check_question(self, question: object) -> str:
         """The question with control characters removed and spaces folded.
@@ -397,9 +402,14 @@ class Conversation:
                 ranked, alone = without_more(query), alone and without_more(alone)
             elif rewritten and asks_why(question) and previous and previous.anchor:
                 left_out = frozenset([previous.anchor])  # the answer is no reason for itself
+            # A follow-up's topic is settled, and "Where does she work?" (answerable) scores
+            # as low as an unanswerable standalone question: its own, lower threshold.
+            settings = bot.settings
+            threshold = (settings.follow_up_min_confidence if rewritten
+                         and settings.min_confidence is None else None)
             answer = bot._ask(bot.check_question(ranked), k, doc, Steering(
                 alone=alone, left_out=left_out,
-                mentioning=asks_about(question) if rewritten else None))
+                mentioning=asks_about(question) if rewritten else None, min_confidence=threshold))
         else:  # the sentence is known: the rest is ranked as usual, with it first
             query, position, span = pointed
             answer = bot._ask(query, k, doc, Steering(pinned=(position, span)))

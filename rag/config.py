@@ -128,6 +128,9 @@ class Settings:
     ivf_nprobe: int = 16  # IVF lists searched per question (recall@10 1.000 at 1M chunks)
     rrf_k: int = 60
     min_confidence: float | None = None  # below: abstain; None: the fitted rag/params/ranking.json
+    # below: abstain on a follow-up rewritten from earlier turns (fitted by
+    # bench/fit_follow_ups.py); min_confidence, when given, is used for those too
+    follow_up_min_confidence: float = 0.15
     max_quotes: int = 3
     max_file_bytes: int = 2_000_000  # per article file
     max_question_chars: int = 1000
@@ -152,6 +155,9 @@ class Settings:
                      "ivf_from_chunks", "ivf_nprobe"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}.")
+        if not 0 <= self.follow_up_min_confidence <= 1:
+            raise ConfigError(f"follow_up_min_confidence must be between 0 and 1, got "
+                              f"{self.follow_up_min_confidence}.")
         if not self.lock_timeout > 0:
             raise ConfigError(f"lock_timeout must be > 0 seconds, got {self.lock_timeout}.")
         for name in ("query_encoder", "build_encoder"):

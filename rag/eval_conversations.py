@@ -82,7 +82,9 @@ def load_conversations(path: Path) -> list[dict]:
     return conversations
 
 
-def _right(bot: Chatbot, answer: Answer, turn: dict) -> bool:
+def answered_right(bot: Chatbot, answer: Answer, turn: dict) -> bool:
+    """Whether `answer` is right for a conversation turn: its best quote covers at least
+    half of the evidence, or, for an unanswerable turn, the bot abstained."""
     if turn.get("answerable") is False:
         return answer.abstained
     if answer.abstained or not answer.quotes:
@@ -113,8 +115,8 @@ def evaluate_conversations(bot: Chatbot, conversations: list[dict], bar: str | N
             alone = bot.ask(turn["question"])
             outcomes.append(TurnOutcome(conversation["id"], turn["question"],
                                         bool(turn.get("follow_up")) and position > 0,
-                                        answer.interpreted_as, _right(bot, answer, turn),
-                                        _right(bot, alone, turn),
+                                        answer.interpreted_as, answered_right(bot, answer, turn),
+                                        answered_right(bot, alone, turn),
                                         turn.get("answerable") is not False))
     follow = [o for o in outcomes if o.follow_up]
     unanswerable = [o for o in follow if not o.answerable]
