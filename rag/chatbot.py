@@ -23,9 +23,9 @@ from rag.answer import Answer, answer_from
 from rag.chunk import surname, without_possessive
 from rag.config import Settings
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              asks_what_next, asks_who_said, asks_why, asks_words_of,
-                              enumerated_item, person_asked_about, question_names, reason_for,
-                              said_by, speaker, standalone, who_said, without_more)
+                              asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
+                              enumerated_item, goes_on, person_asked_about, question_names,
+                              reason_for, said_by, speaker, standalone, who_said, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
@@ -279,7 +279,8 @@ class Chatbot(Library):
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
                     ) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
-        enumeration, who said it, why, or what the article tells next): (standalone question,
+        enumeration, who said it, why, what it means, or what the article tells next):
+        (standalone question,
         sentence position in the index, short-answer offsets or None). `query` is the
         question made standalone; None for any other question, and for one that names its
         own subject (query == question)."""
@@ -299,6 +300,8 @@ class Chatbot(Library):
             place = at + 1 if at + 1 < len(sentences) else None
         elif asks_why(question):
             place = reason_for(sentences, at, previous.interpreted_as)
+        elif asks_meaning(question):
+            place = goes_on(sentences, at)
         else:
             place = enumerated_item(question, sentences, at)
         return (query, base + place, None) if place is not None else None

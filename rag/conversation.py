@@ -12,11 +12,12 @@ with that question (the chatbot ranks a rewritten question by its own words too)
 question that names its own subject is left alone. Later turns resolve against the
 resolved earlier ones.
 
-Three kinds of follow-up point at a sentence rather than a topic, and are answered with it:
-an ordinal ("what is the first part?", "and the second?") picks the item of an enumeration
+Some follow-ups point at a sentence rather than a topic, and are answered with it: an
+ordinal ("what is the first part?", "and the second?") picks the item of an enumeration
 ("First, ...", "Second, ...") in or right around the previous answer, "who said that?"
-picks the person the previous answer's sentence (or the next one) quotes, and "what
-happened next?" the sentence after the previous answer. A question that asks only for a
+the person the previous answer's sentence (or the next one) quotes, "why?" the sentence
+that gives the reason where one shows, "what does he mean by that?" the sentence that goes
+on in the same paragraph, and "what happened next?" the sentence after the previous answer. A question that asks only for a
 person's words ("what did Cooper say?", "what was her objection?") is answered with a
 sentence that quotes them (said_by).
 """
@@ -68,6 +69,10 @@ _OPENS_QUOTE = re.compile(r"^\W*[“\"]")
 _WHAT_NEXT = re.compile(r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:then what|and then|what next|what "
                         r"(?:happened|came) (?:next|then|after(?:wards?)?(?: that)?))\W*$",
                         re.IGNORECASE)
+# "What does he mean (by that)?", "what does that mean?", "meaning?": the words that go on.
+_MEANING = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what\s+(?:does|did|do)\s+(?:he|she|"
+                      r"they|it|that|this)\s+mean(?:\s+by\s+(?:that|this|it))?|meaning|"
+                      r"what\s+(?:does|did)\s+(?:that|this|it)\s+mean)\W*$", re.IGNORECASE)
 _WHY = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:why(?:\s+(?:not|so|is that|was that|"
                   r"is it|was it|did (?:he|she|they|it) (?:do|say) (?:that|it|so)|would (?:he|she|"
                   r"they|it) do that))?|how come|for what reason|what for)\W*$", re.IGNORECASE)
@@ -463,6 +468,21 @@ def without_more(question: str) -> str:
     count as something asked that it lacks); unchanged when nothing else is left."""
     rest = re.sub(r"\s+", " ", _ASKS_MORE.sub(" ", question)).strip()
     return rest if re.search(r"\w", rest) else question
+
+
+def asks_meaning(question: str) -> bool:
+    """Whether the question asks only what the previous answer means ("what does he mean
+    by that?"): the sentence that goes on from it."""
+    return bool(_MEANING.match(question))
+
+
+def goes_on(sentences: Sequence[Sentence], at: int) -> int | None:
+    """Where the words of the sentence at `at` go on: the next sentence of its paragraph
+    ("“Unwinding … is not very hard,” said Adam Segal. “It’s Kaspersky and …”"), as a place
+    in `sentences`; None at a paragraph's end."""
+    if at + 1 < len(sentences) and sentences[at + 1].paragraph == sentences[at].paragraph:
+        return at + 1
+    return None
 
 
 def asks_what_next(question: str) -> bool:

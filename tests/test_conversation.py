@@ -9,13 +9,13 @@ import pytest
 
 from rag import Chatbot, Settings
 from rag.build import build_index
-from rag.errors import ConfigError
-from rag.rank import shipped_params
 from rag.chunk import Entity, Sentence
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              asks_what_next, asks_who_said, asks_why, asks_words_of,
-                              enumerated_item, question_names, reason_for, said_by, speaker,
-                              standalone, who_said, without_more)
+                              asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
+                              enumerated_item, goes_on, question_names, reason_for, said_by,
+                              speaker, standalone, who_said, without_more)
+from rag.errors import ConfigError
+from rag.rank import shipped_params
 
 
 def turn(question, *referents, topic=""):
@@ -670,3 +670,14 @@ def test_a_rewritten_follow_up_has_its_own_abstention_threshold(bot):
     assert follow_up(given, *asked).abstained  # min_confidence, when given, rules
     with pytest.raises(ConfigError):
         Settings(follow_up_min_confidence=1.5)
+
+
+def test_what_does_he_mean_is_answered_with_the_words_that_go_on(bot):
+    assert asks_meaning("What does he mean by that?") and asks_meaning("what does that mean?")
+    assert not asks_meaning("What does FISMA mean?")  # names what it asks about
+    quote = sentences("“Unwinding it is not very hard,” said Tom Berg.", "“It’s Kaspersky.”",
+                      "Next paragraph.", paragraphs=[1, 1, 2])
+    assert goes_on(quote, 0) == 1 and goes_on(quote, 1) is None
+    meant = follow_up(bot, "What did Adam Segal say about the U.S.-Russia tech relationship?",
+                      "What does he mean by that?")
+    assert meant.answer.startswith("“It’s Kaspersky and it’s hard to think of many other Russian")
