@@ -23,10 +23,10 @@ from rag.answer import Answer, answer_from
 from rag.chunk import surname, without_possessive
 from rag.config import Settings
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
-                              enumerated_item, goes_on, person_asked_about, question_names,
-                              reason_for, said_by, speaker, standalone, who_said, without_more)
+                              person_asked_about, question_names, standalone, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
+from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
+                          enumerated_item, goes_on, reason_for, said_by, speaker, who_said)
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index

@@ -11,10 +11,10 @@ from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
-                              enumerated_item, goes_on, question_names, reason_for, said_by,
-                              speaker, standalone, who_said, without_more)
+                              question_names, standalone, without_more)
 from rag.errors import ConfigError
+from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
+                          enumerated_item, goes_on, reason_for, said_by, speaker, who_said)
 from rag.rank import shipped_params
 
 
