@@ -249,10 +249,11 @@ class Chatbot(Library):
                               True) for r in question_names(question))
 
     def _referents(self, answer: Answer, question: str,
-                   kind_of: Callable[[str], str] | None = None) -> tuple[Referent, ...]:
-        """What a later pronoun may name, most salient first: the entity that answered,
-        then the question's own names (of the kinds `kind_of` gives), then the other names
-        in the answer's sentence."""
+                   kind_of: Callable[[str], str] | None = None,
+                   earlier: tuple[Referent, ...] = ()) -> tuple[Referent, ...]:
+        """What a later pronoun may name, most salient first, each name once: the entity
+        that answered, then the question's own names (of the kinds `kind_of` gives), then
+        the other names in the answer's sentence, then `earlier` (earlier turns' people)."""
         found: list[Referent] = []
         if not answer.abstained and answer.quotes:
             best = answer.quotes[0]
@@ -274,16 +275,16 @@ class Chatbot(Library):
             found += spans
         else:
             found += self._question_referents(question, kind_of)
-        return tuple(dict.fromkeys(found))
+        by_name = {r.text: r for r in reversed(found + list(earlier))}  # each where first
+        return tuple(r for r in found + list(earlier) if by_name.pop(r.text, None) is not None)
 
     def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
                     ) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
         enumeration, who said it, why, what it means, or what the article tells next):
-        (standalone question,
-        sentence position in the index, short-answer offsets or None). `query` is the
-        question made standalone; None for any other question, and for one that names its
-        own subject (query == question)."""
+        (standalone question, sentence position in the index, short-answer offsets or
+        None). `query` is the question made standalone; None for any other question, and
+        for one that names its own subject (query == question)."""
         if (query == question or previous is None or previous.anchor is None
                 or doc not in (None, previous.anchor[0])):
             return None
@@ -423,10 +424,8 @@ class Conversation:
         # an answer that only says "She said …" is about the woman named the turn before.
         # "It" and "they" are the latest turn's, or the follow-up is asked with its topic.
         people = tuple(r for r in previous.referents if r.label == "PERSON") if previous else ()
-        referents = bot._referents(answer, query, kind_of) + people
-        by_name = {r.text: r for r in reversed(referents)}  # each name once, where first
-        kept = tuple(r for r in referents if by_name.pop(r.text, None) is not None)
-        self.turns.append(Turn(question, query, kept[:_SALIENT_NAMES], topic, anchor))
+        referents = bot._referents(answer, query, kind_of, people)[:_SALIENT_NAMES]
+        self.turns.append(Turn(question, query, referents, topic, anchor))
         return answer
 
     def saved(self, last: int | None = None) -> list[dict]:

@@ -203,17 +203,10 @@ def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -
 
 
 _NAMES_A_SUBJECT = re.compile(r"\b(the|an?|is|are|was|were)\b", re.IGNORECASE)
-# "What about Kaspersky?", "And Mercer's?": the same question about another name.
-_ABOUT_ANOTHER = re.compile(r"^\W*(?i:(?:and|but|so)\s+)?(?i:(?:what|how)\s+about\s+)?"
-                            r"(?P<the>(?i:the\s+))?"
-                            r"(?P<name>[A-Z][\w.’'&-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w.’'&-]*)*)"
-                            r"(?i:\s+(?:then|instead|too))?\s*\??\s*$")
-
-
 # "What about drivers?", "And for seniors?", "How about the monthly pass?": the new subject.
 _ABOUT = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|(?<=and\s)|"
                     r"(?<=but\s))(?:(?:for|in|at|of|on|with|to|from)\s+)?(?P<subject>[^?!]+?)"
-                    r"(?:\s+(?:then|instead|too))?\s*[?!.]*\s*$", re.IGNORECASE)
+                    r"(?:\s+(?:then|instead|too))?\s*[?!]*\s*$", re.IGNORECASE)
 
 
 _AUXILIARIES = frozenset("did does do is are was were has have had can could will would should "
@@ -247,12 +240,14 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     """For a follow-up that only names another subject ("what about Kaspersky?" after "Why
     was ZTE banned?"), the topic with its name replaced ("Why was Kaspersky banned?"): the
     topic's only name, or its one name of the new name's kind. None otherwise."""
-    if not _CONTINUES.match(question):
+    subject = asks_about(question)
+    if subject is None:
         return None
-    asked = _ABOUT_ANOTHER.match(question)
-    # "Mercer's." -> Mercer, "U.S." kept, "Anything" no name
-    asked_names = question_names(asked.group("name")) if asked else []
-    if len(asked_names) != 1:
+    # only a name: "Mercer's." -> Mercer, "U.S." kept; not "Anything", nor "the fare"
+    name = re.sub(r"^the\s+", "", subject, flags=re.IGNORECASE)
+    asked_names = question_names(name)
+    if len(asked_names) != 1 or asked_names[0].text not in (
+            name, without_possessive(name.rstrip("."))):
         return None
     new = asked_names[0].text
     named = [r.text for r in question_names(topic)]
@@ -265,7 +260,7 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     if len(old) != 1:
         return None
     # "the" as the topic wrote it, else as the follow-up did ("And the U.S.?")
-    the = "the " if asked.group("the") else ""
+    the = "the " if name != subject else ""
     swapped, count = re.subn(rf"(\b[Tt]he\s+)?(?<![\w-]){re.escape(old[0])}(?![\w-])",
                              lambda m: (m.group(1) or the) + new, topic, count=1)
     return swapped if count else None

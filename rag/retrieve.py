@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -36,6 +36,7 @@ _CAPITALIZED = re.compile(r"\b[A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)*\b")
 _ROLE_TITLES = {"senator": "Sen.", "representative": "Rep.", "congressman": "Rep.",
                 "congresswoman": "Rep.", "governor": "Gov.", "doctor": "Dr.",
                 "professor": "Prof."}
+_NAMES_KEPT = 4096  # short names and descriptions remembered
 _NAME_GOES_ON = re.compile(r"\s*,|\s+(?:said|says|told|added|argued|warned)\b")
 _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day$|(?:january|february|march|"
                        r"april|may|june|july|august|september|october|november|december)$",
@@ -82,8 +83,9 @@ class Retriever:
         self.encoder = encoder
         self.settings = settings
         self.analyzer = Analyzer()
-        self._short_names: dict[str, str] = {}  # short_name's answers, by name
-        self._descriptions: dict[tuple[str, str], int | None] = {}  # described_as's, by name, role
+        # answers by name, bounded: names also come from users' questions
+        self._short_names = lru_cache(maxsize=_NAMES_KEPT)(self._shortened)
+        self._descriptions = lru_cache(maxsize=_NAMES_KEPT)(self._description)
 
     @cached_property
     def _sentence_terms(self) -> list[set[str]]:
@@ -399,10 +401,7 @@ class Retriever:
         a title or a noun before the name ("Sen. Marco Rubio", "phone maker ZTE") or an
         apposition after it ("Bruce McConnell, the former Homeland Security cyber chief"):
         the length of the shortest such description, else None."""
-        key = (name, description.lower())
-        if key not in self._descriptions:
-            self._descriptions[key] = self._description(*key)
-        return self._descriptions[key]
+        return self._descriptions(name, description.lower())
 
     def _description(self, name: str, description: str) -> int | None:
         name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
@@ -418,6 +417,7 @@ class Retriever:
         # "the Russian firm" for "Russia’s …": a modifier's first five letters will do
         wanted = [re.compile(rf"\b{re.escape(word[:5])}", re.IGNORECASE) for word in modifiers]
         lengths = [len(found.group()) for document in self.index.documents.values()
+                   if name in document.text  # (a quick test before the slow one)
                    for found in described.finditer(document.text)
                    if all(w.search(found.group()) for w in wanted)]
         return min(lengths) if lengths else None
@@ -446,9 +446,7 @@ class Retriever:
         """How the articles call a person after the first mention: the surname alone where
         the article that names them in full also writes it so ("Cooper said" after "Betsy
         Cooper") and names no one else with it; else the name as given."""
-        if name not in self._short_names:
-            self._short_names[name] = self._shortened(name)
-        return self._short_names[name]
+        return self._short_names(name)
 
     def _shortened(self, name: str) -> str:
         words = name.split()
