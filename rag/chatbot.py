@@ -26,7 +26,8 @@ from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks
                               person_asked_about, question_names, standalone, without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
-                          enumerated_item, goes_on, reason_for, said_by, speaker, who_said)
+                          enumerated_item, goes_on, opens_with_why, reason_for, said_by, speaker,
+                          who_said)
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
@@ -299,7 +300,10 @@ class Chatbot(Library):
             return None
         if asks_what_next(question):
             place = at + 1 if at + 1 < len(sentences) else None
-        elif asks_why(question):
+        elif asks_why(question) or (opens_with_why(question)
+                                    and query.startswith(previous.topic.rstrip() + " ")):
+            # "why?", or a why-question only the topic explains ("Why did they tone it
+            # down later?"): the reason near the previous answer
             place = reason_for(sentences, at, previous.interpreted_as)
         elif asks_meaning(question):
             place = goes_on(sentences, at)

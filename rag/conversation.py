@@ -126,7 +126,11 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     swapped = _swapped(question, previous.topic, names.kind_of)
     if swapped is not None:
         return swapped, swapped
-    substituted = _substitute(described, previous.referents, names)
+    swapped = _swapped_plural(question, previous.interpreted_as)
+    if swapped is not None:
+        return swapped, swapped
+    substituted = _substitute(described, previous.referents, names,
+                              plural_phrase(previous.interpreted_as))
     if substituted is not None:
         text, complete = substituted
         if complete:
@@ -266,12 +270,42 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     return swapped if count else None
 
 
-def _substitute(question: str, referents: tuple[Referent, ...], names: Names
-                ) -> tuple[str, bool] | None:
+_QUANTIFIERS = frozenset("any all many some several both".split())
+
+
+def _swapped_plural(question: str, previous: str) -> str | None:
+    """For a follow-up that only names another subject, the previous question with its
+    plural phrase replaced: "what about drivers?" after "Did any riders speak up?" -> "Did
+    any drivers speak up?"; a name replaces the phrase ("what about Halvorsen?" after "Who
+    represented the tenants?" -> "Who represented Halvorsen?"). None when either is missing,
+    or the new subject is a thing ("what about the monthly pass?")."""
+    subject = asks_about(question)
+    old = plural_phrase(previous)
+    if subject is None or old is None:
+        return None
+    determiner = previous[old.start:old.words].strip().lower()
+    if re.search(r"\w[’']s\W*$", subject):  # "and Mercer's?" after "Linden's students"
+        if not re.search(r"\w[’']s$", determiner):
+            return None
+        return previous[:old.start] + subject.rstrip(" .?!") + " " + previous[old.words:]
+    names = question_names(subject)
+    if len(names) == 1 and names[0].text in (subject, without_possessive(subject.rstrip("."))):
+        if determiner in _QUANTIFIERS:  # "how many riders" has no place for a name
+            return None
+        return previous[:old.start] + names[0].text + previous[old.end:]
+    new = plural_phrase(subject)
+    if new is None or new.start != 0 and subject[:new.start].strip().lower() != "the":
+        return None
+    return previous[:old.words] + subject[new.words:new.end] + previous[old.end:]
+
+
+def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
+                plural: PluralPhrase | None = None) -> tuple[str, bool] | None:
     """The question with each pronoun replaced by its referent, and whether every one had
     a referent ("Has Rubio tried to legislate on it?": not "it"); None when none had, or
     when it holds words that only the previous question can explain (this, that, there,
-    the second...) or asks who the referent is ("what was her name?")."""
+    the second...) or asks who the referent is ("what was her name?"). "They" is `plural`
+    (the things the previous question asked about) before it is a name."""
     if _CONTINUES.search(question) and not _ASKS_MORE.search(question):
         return None  # "and ..." goes on with the topic; "what else did he say?" is about him
     if _refers_back(question, _POINTS_AT_TURN):
@@ -288,6 +322,12 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names
             _PLACES if lower == "there" and not _there_is(tokens, place) else None)
         if kind is None:
             out.append(token)
+            continue
+        if plural and lower in _PLURAL and plural not in used:
+            # "What are they worth?" after "How many artifacts is the museum returning?"
+            used.add(plural)
+            out.append(plural.named + ("’" if lower == "their" else ""))
+            changed = True
             continue
         # "it"/"they" name a company or place only when the question before named it or
         # was answered with it ("Qualcomm" for "which company supplies ZTE's chips?"): an
@@ -318,6 +358,68 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names
         out.append(("in " if lower == "there" else "") + name + suffix)
         changed = True
     return ("".join(out), complete) if changed else None
+
+
+_PLURAL = frozenset(("they", "them", "their"))
+# Words ending in "s" that are no plural noun.
+_NOT_PLURAL = frozenset(
+    "does has was is says means goes always perhaps sometimes unless whereas news series "
+    "species politics economics physics this yes less across plus towards afterwards besides "
+    "its hers ours yours theirs thus nevertheless lens bias gas status analysis basis crisis "
+    "thesis chaos".split())
+_DETERMINERS = frozenset("the these those any all many some several both their his her its "
+                         "our".split())
+# Words after which an "-s" word is a verb ("who says", "which company makes the chips").
+_BEFORE_VERB = frozenset("who what it he she this that".split())
+_OBJECTS = frozenset("the a an his her their its this that these those him them it us me you "
+                     "to".split())
+
+
+@dataclass(frozen=True)
+class PluralPhrase:
+    """A plural noun phrase of a question: where it stands, and how a later "they" or
+    "what about X?" would name it."""
+
+    start: int  # from its determiner, if any ("any riders")
+    words: int  # where its words after the determiner start ("riders")
+    end: int
+    named: str  # "the artifacts" for "how many artifacts"; "Cindervale’s workers" as written
+
+
+def plural_phrase(question: str) -> PluralPhrase | None:
+    """The latest plural noun phrase a question names ("How many artifacts is the museum
+    returning?" -> "the artifacts", "How did it end up with the Moche vessels?" -> "the
+    Moche vessels"); of a part's several, the first, which its question is about; None when
+    it names none."""
+    parts = list(re.finditer(r"[^?]+\??", question))
+    for part in reversed(parts):
+        words = list(re.finditer(r"[\w’'.-]+", part.group()))
+        for at, word in enumerate(w.group() for w in words):
+            after = words[at + 1].group() if at + 1 < len(words) else ""
+            before = words[at - 1].group().lower() if at else ""
+            if not (word.islower() and len(word) > 3 and word.endswith("s")
+                    and not word.endswith(("ss", "us", "is", "ous", "’s", "'s"))
+                    and word not in _NOT_PLURAL and before not in _BEFORE_VERB
+                    and after.lower() not in _OBJECTS and not after[:1].isupper()):
+                continue
+            # up to three modifiers back to a determiner ("the ancient Moche vessels"), else
+            # the noun alone
+            first, named = at, f"the {word}"
+            opens = words[at].start()
+            for back in range(at - 1, max(at - 5, -1), -1):
+                opener = words[back].group()
+                if opener.lower() in _DETERMINERS or re.search(r"\w[’']s$", opener):
+                    modifiers = " ".join(w.group() for w in words[back + 1:at + 1])
+                    first, opens = back, words[back + 1].start()
+                    named = (f"{opener} {modifiers}" if re.search(r"\w[’']s$", opener)
+                             else f"the {modifiers}")
+                    break
+                if opener.lower() in _NOT_NAMES or opener.lower() in _AUXILIARIES:
+                    break
+            offset = part.start()
+            return PluralPhrase(offset + words[first].start(), offset + opens,
+                                offset + words[at].end(), named)
+    return None
 
 
 def _there_is(tokens: list[str], place: int) -> bool:

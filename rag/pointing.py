@@ -106,6 +106,14 @@ def asks_why(question: str) -> bool:
     return bool(_WHY.match(question))
 
 
+_OPENS_WITH_WHY = re.compile(r"^\W*(?:(?:and|but|so|then|ok|okay)\W+)*why\b", re.IGNORECASE)
+
+
+def opens_with_why(question: str) -> bool:
+    """Whether the question asks why ("Then why bother with them?")."""
+    return bool(_OPENS_WITH_WHY.match(question))
+
+
 def reason_for(sentences: Sequence[Sentence], at: int, asked: str = "") -> int | None:
     """Where the article gives the reason for the sentence at `at`, as a place in
     `sentences`: that sentence when it states one ("... was sparked when ...") that the

@@ -11,10 +11,11 @@ from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
 from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              question_names, standalone, without_more)
+                              plural_phrase, question_names, standalone, without_more)
 from rag.errors import ConfigError
 from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
-                          enumerated_item, goes_on, reason_for, said_by, speaker, who_said)
+                          enumerated_item, goes_on, opens_with_why, reason_for, said_by, speaker,
+                          who_said)
 from rag.rank import shipped_params
 
 
@@ -681,3 +682,59 @@ def test_what_does_he_mean_is_answered_with_the_words_that_go_on(bot):
     meant = follow_up(bot, "What did Adam Segal say about the U.S.-Russia tech relationship?",
                       "What does he mean by that?")
     assert meant.answer.startswith("“It’s Kaspersky and it’s hard to think of many other Russian")
+
+
+@pytest.mark.parametrize("question, phrase", [
+    ("How many artifacts is the Hartwell Museum sending back to Peru?", "the artifacts"),
+    ("How did the museum end up with the ancient Moche vessels?", "the ancient Moche vessels"),
+    ("Which trustees voted against?", "the trustees"),
+    ("Why did Cindervale's workers strike?", "Cindervale's workers"),
+    ("Did any riders speak up? How much will closing the schools save?", "the schools"),
+    ("Which company makes the chips?", "the chips"),  # "makes" is a verb
+    ("Who says so?", None), ("What happens next?", None), ("Why was ZTE banned?", None),
+    ("Is the news serious?", None),
+])
+def test_the_plural_phrase_a_question_names(question, phrase):
+    found = plural_phrase(question)
+    assert (found and found.named) == phrase
+
+
+def test_they_is_the_plural_thing_the_previous_question_asked_about():
+    museum = turn("How many artifacts is the Hartwell Museum sending back to Peru?",
+                  ("Hartwell Museum", "ORG"), ("Peru", "GPE"))
+    assert standalone("What are they worth?", museum, 1)[0] == "What are the artifacts worth?"
+    assert standalone("Were any of them stolen?", museum, 1)[0] == (
+        "Were any of the artifacts stolen?")
+    # no plural thing asked about: "they" is the company
+    plan = turn("What is Cindervale’s plan?", ("Cindervale", "ORG"))
+    assert standalone("What will they pay their workers?", plan, 2)[0] == (
+        "What will Cindervale pay their workers?")
+
+
+@pytest.mark.parametrize("question, previous, expected", [
+    ("What about drivers?", "Did any riders speak up for the plan?",
+     "Did any drivers speak up for the plan?"),
+    ("And the seniors?", "How many riders use the buses?", "How many seniors use the buses?"),
+    ("What about Halvorsen?", "Who represented the tenants?", "Who represented Halvorsen?"),
+    # a thing, not people: asked with the topic
+    ("What about the monthly pass?", "How much do riders pay?",
+     "How much do riders pay? What about the monthly pass?"),
+])
+def test_what_about_asks_the_previous_question_of_other_people(question, previous, expected):
+    assert standalone(question, turn(previous), 0)[0] == expected
+
+
+def test_and_a_name_s_asks_of_that_name_s_people(school_board):
+    assert follow_up(school_board, "Where are Linden's students going after the closure?",
+                     "And Mercer's?").interpreted_as == (
+        "Where are Mercer's students going after the closure?")
+
+
+def test_a_why_question_only_the_topic_explains_is_answered_with_the_reason(bot):
+    assert opens_with_why("Then why bother with them?") and not opens_with_why("Who knows why?")
+    why = follow_up(bot, "How did the Obama administration handle Chinese hacking early on?",
+                    "Did they charge anyone?", "Why did they tone it down later?")
+    assert "after a 2015 deal" in why.answer
+    bother = follow_up(bot, "Can code inspections guarantee there are no backdoors?",
+                       "Then why bother with them?")
+    assert "would carry more weight" in bother.answer
