@@ -4,9 +4,9 @@ Two logistic models over features that mean the same in any corpus: a sentence m
 the candidates of one question, and a question model turns the best candidate and its
 competition into a confidence. Features are shares of the question's idf weight found in
 the sentence, its neighbours and its paragraph, gaps to the question's best candidate,
-whether the expected kind of answer is there (who -> a name, when -> a date, how much -> an
-amount), and whether the question's names and numbers occur nearby at all. Parameters and
-the abstention threshold are fitted by bench/fit_ranking.py and stored in
+whether the expected kind of answer is there (who -> a name, a person's first, when -> a
+date, how much -> an amount), and whether the question's names and numbers occur nearby at
+all. Parameters and the abstention threshold are fitted by bench/fit_ranking.py and stored in
 rag/params/ranking.json; nothing here is tuned by hand.
 """
 
@@ -83,7 +83,7 @@ SENTENCE_FEATURES = (
     "type_missing", "title", "words", "leaning", "window_cosine", "window_cosine_gap",
     "paragraph_cosine", "paragraph_cosine_gap", "type_missing_elsewhere", "rarest_missing",
     "negation_mismatch", "rest_window", "article_missing", "token_alignment",
-    "token_alignment_gap", "weakest_token",
+    "token_alignment_gap", "weakest_token", "person_missing",
 )
 # Filled in once all of a question's candidates are known.
 _PER_QUESTION = frozenset({"cosine_gap", "lexical_gap", "paragraph_gap", "window_cosine_gap",
@@ -284,6 +284,8 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
     rest = frozenset(set(q.terms) - q.salient) or None
     rarest = {q.terms[int(np.argmax(q.weights))]} if q.terms else set()
     negated = bool(_NEGATION.search(question))
+    asks_person = "PERSON" in q.labels and not asks_for_organization(question)
+    asked = question.lower()
     alignments, weakest = token_alignment(vectors, *retriever.sentence_tokens(
         [c.index for c in candidates]))
     rows, spans = [], []
@@ -313,6 +315,11 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             # Missing from the article itself, not from the corpus: the same at any corpus size.
             "article_missing": _share(q, retriever.document_terms(s.doc), missing=True),
             "token_alignment": alignments[n], "weakest_token": weakest[n],
+            # "who discovered …?" is asked of a person first: a sentence that names only the
+            # museum and the country has the kind "who" allows, but not the likely one
+            "person_missing": float(asks_person and not any(
+                e.label == "PERSON" and s.text[e.start - s.start:e.end - s.start].lower()
+                not in asked for e in s.entities)),
         }
         rows.append([0.0 if name in _PER_QUESTION else row[name] for name in SENTENCE_FEATURES])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))

@@ -119,3 +119,23 @@ def test_a_paraphrase_finds_its_sentence(alone, question, expected):
     "bought", "wreck" / "destroying"): the token alignment (MaxSim) still ranks it first."""
     answer = alone.ask(question)
     assert expected in answer.quotes[0].text
+
+
+def test_who_asks_for_a_person_before_an_organization_or_a_place(alone):
+    """"Who …?" allows a company or a country, but a sentence that names no person beyond
+    the question's own lacks the likely answer: `person_missing` says so to the model."""
+    from rag.rank import question_terms, sentence_features
+
+    def person_missing(question: str) -> dict[str, float]:
+        found = alone.retriever.retrieve(question)
+        terms = question_terms(question, found.terms, alone.retriever)
+        x, _ = sentence_features(question, terms, found.candidates, alone.retriever, found.vectors)
+        column = SENTENCE_FEATURES.index("person_missing")
+        return {c.sentence.text[:20]: row[column] for c, row in zip(found.candidates, x)}
+
+    who = person_missing("Who reported that the pumping station failed during the storm?")
+    assert who["Marla Quinn, who cha"] == 0.0 and who["Heavy rains flooded "] == 1.0
+    # the person the question names is no answer to it
+    assert person_missing("Who told Marla Quinn about the pumping station?")["Marla Quinn, who cha"] == 1.0
+    assert set(person_missing("When did the pumping station fail?").values()) == {0.0}
+    assert shipped_params().sentence.weights[SENTENCE_FEATURES.index("person_missing")] < 0
