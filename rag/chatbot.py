@@ -32,7 +32,7 @@ from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
-from rag.rank import Ranked, Ranker, Ranking, asks_for_organization
+from rag.rank import Ranked, Ranker, Ranking, asks_for_kind, asks_for_organization
 from rag.store import read_pointer
 from rag.retrieve import Retriever, ScoredSentence
 
@@ -56,6 +56,9 @@ class Steering:
     mentioning: str | None = None
     # the abstention threshold, where not Settings.min_confidence (a rewritten follow-up's)
     min_confidence: float | None = None
+    # the question asks for a kind of answer ("When did it open?": a date), and a sentence
+    # without one is no answer, however well it matches the topic it was asked with
+    typed: bool = False
 
 
 class Chatbot(Library):
@@ -325,6 +328,8 @@ class Chatbot(Library):
         if steer.mentioning:
             ranking = _mentioning(ranking, retriever,
                                   set(retriever.question_terms(steer.mentioning)))
+        if steer.typed and ranking.ranked and ranking.ranked[0].span is None:
+            ranking = dataclasses.replace(ranking, abstained=True)
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
         if steer.pinned is not None:
             ranking = _pin(ranking, retriever, *steer.pinned)
@@ -417,7 +422,8 @@ class Conversation:
                          and settings.min_confidence is None else None)
             answer = bot._ask(bot.check_question(ranked), k, doc, Steering(
                 alone=alone, left_out=left_out,
-                mentioning=asks_about(question) if rewritten else None, min_confidence=threshold))
+                mentioning=asks_about(question) if rewritten else None, min_confidence=threshold,
+                typed=rewritten and asks_for_kind(question)))
         else:  # the sentence is known: the rest is ranked as usual, with it first
             query, position, span = pointed
             answer = bot._ask(query, k, doc, Steering(pinned=(position, span)))

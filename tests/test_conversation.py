@@ -738,3 +738,16 @@ def test_a_why_question_only_the_topic_explains_is_answered_with_the_reason(bot)
     bother = follow_up(bot, "Can code inspections guarantee there are no backdoors?",
                        "Then why bother with them?")
     assert "would carry more weight" in bother.answer
+
+
+def test_a_follow_up_asking_for_a_kind_is_not_answered_without_one(bot):
+    from rag.rank import asks_for_kind
+
+    assert asks_for_kind("When did that center open?") and asks_for_kind("And how many?")
+    assert not asks_for_kind("What did she think when she first saw it?")
+    # the testing-centre sentence matches the topic well, but holds no date
+    follow = follow_up(bot, "What did Huawei agree to do after the British government raised "
+                            "concerns?", "When did that center open?")
+    assert follow.abstained and follow.answer == ""
+    when = follow_up(bot, "What did the Commerce Department decide about ZTE?", "When?")
+    assert not when.abstained and "April" in when.answer
