@@ -323,11 +323,12 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         if kind is None:
             out.append(token)
             continue
-        if plural and lower in _PLURAL and plural not in used:
-            # "What are they worth?" after "How many artifacts is the museum returning?"
+        if plural and lower in _PLURAL:
+            # "What are they worth?" after "How many artifacts is the museum returning?";
+            # named once: "Can the passengers get their money back?"
+            out.append(token if plural in used else plural.named + ("’" if lower == "their" else ""))
+            changed = changed or plural not in used
             used.add(plural)
-            out.append(plural.named + ("’" if lower == "their" else ""))
-            changed = True
             continue
         # "it"/"they" name a company or place only when the question before named it or
         # was answered with it ("Qualcomm" for "which company supplies ZTE's chips?"): an

@@ -705,6 +705,10 @@ def test_they_is_the_plural_thing_the_previous_question_asked_about():
     assert standalone("What are they worth?", museum, 1)[0] == "What are the artifacts worth?"
     assert standalone("Were any of them stolen?", museum, 1)[0] == (
         "Were any of the artifacts stolen?")
+    # named once: "their" is the passengers' too, not the airline's
+    airline = turn("Why are passengers angry at Lakeshore Air?", ("Lakeshore Air", "ORG"))
+    assert standalone("Can they get their money back?", airline, 2)[0] == (
+        "Can the passengers get their money back?")
     # no plural thing asked about: "they" is the company
     plan = turn("What is Cindervale’s plan?", ("Cindervale", "ORG"))
     assert standalone("What will they pay their workers?", plan, 2)[0] == (
