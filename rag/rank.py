@@ -5,8 +5,9 @@ the candidates of one question, and a question model turns the best candidate an
 competition into a confidence. Features are shares of the question's idf weight found in
 the sentence, its neighbours and its paragraph, gaps to the question's best candidate,
 whether the expected kind of answer is there (who -> a name, a person's first, when -> a
-date, how much -> an amount), and whether the question's names and numbers occur nearby at
-all. Parameters and the abstention threshold are fitted by bench/fit_ranking.py and stored in
+date, how much -> an amount), whether the question's names and numbers occur nearby at all,
+and whether the sentence is the headline or the lead paragraph. Parameters and the
+abstention threshold are fitted by bench/fit_ranking.py and stored in
 rag/params/ranking.json; nothing here is tuned by hand.
 """
 
@@ -83,7 +84,7 @@ SENTENCE_FEATURES = (
     "type_missing", "title", "words", "leaning", "window_cosine", "window_cosine_gap",
     "paragraph_cosine", "paragraph_cosine_gap", "type_missing_elsewhere", "rarest_missing",
     "negation_mismatch", "rest_window", "article_missing", "token_alignment",
-    "token_alignment_gap", "weakest_token", "person_missing",
+    "token_alignment_gap", "weakest_token", "person_missing", "lead",
 )
 # Filled in once all of a question's candidates are known.
 _PER_QUESTION = frozenset({"cosine_gap", "lexical_gap", "paragraph_gap", "window_cosine_gap",
@@ -332,6 +333,9 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             "person_missing": float(asks_person and not any(
                 e.label == "PERSON" and s.text[e.start - s.start:e.end - s.start].lower()
                 not in asked for e in s.entities)),
+            # a news story's first paragraph sums it all up, and names most of what any
+            # question about it names, without answering the detail asked
+            "lead": float(s.paragraph == 1),
         }
         rows.append([0.0 if name in _PER_QUESTION else row[name] for name in SENTENCE_FEATURES])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))

@@ -139,3 +139,19 @@ def test_who_asks_for_a_person_before_an_organization_or_a_place(alone):
     assert person_missing("Who told Marla Quinn about the pumping station?")["Marla Quinn, who cha"] == 1.0
     assert set(person_missing("When did the pumping station fail?").values()) == {0.0}
     assert shipped_params().sentence.weights[SENTENCE_FEATURES.index("person_missing")] < 0
+
+
+def test_the_lead_paragraph_is_marked_for_the_model(alone):
+    """A news story's first paragraph names most of what any question names: the model
+    learns how much less that tells (`lead`, fitted below zero)."""
+    from rag.rank import question_terms, sentence_features
+
+    question = "How many cows drowned in Cumuto?"
+    found = alone.retriever.retrieve(question)
+    terms = question_terms(question, found.terms, alone.retriever)
+    x, _ = sentence_features(question, terms, found.candidates, alone.retriever, found.vectors)
+    lead = SENTENCE_FEATURES.index("lead")
+    for candidate, row in zip(found.candidates, x):
+        assert row[lead] == float(candidate.sentence.paragraph == 1)
+    assert any(c.sentence.paragraph == 1 for c in found.candidates)
+    assert shipped_params().sentence.weights[lead] < 0
