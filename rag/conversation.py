@@ -356,12 +356,16 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         if lower == "her" and _before_a_noun(tokens[place + 1:]):
             suffix = "’s"  # "what was her objection?", not "what did they tell her?"
         name = names.short_name(referent.text) if kind is _PEOPLE else referent.text
-        out.append(("in " if lower == "there" else "") + name + suffix)
+        # "going in there" -> "going in Riverton", "who inspects the code there" -> "… in Britain"
+        placed = lower == "there" and not re.search(rf"\b(?:{_PLACE_PREPOSITIONS})\s*$",
+                                                   "".join(out), re.IGNORECASE)
+        out.append(("in " if placed else "") + name + suffix)
         changed = True
     return ("".join(out), complete) if changed else None
 
 
 _PLURAL = frozenset(("they", "them", "their"))
+_PLACE_PREPOSITIONS = "in|at|to|from|near|into|inside|outside|around|through|across|over"
 # Words ending in "s" that are no plural noun.
 _NOT_PLURAL = frozenset(
     "does has was is says means goes always perhaps sometimes unless whereas news series "

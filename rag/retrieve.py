@@ -42,7 +42,12 @@ _CALENDAR = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day$|(?:january|
                        r"april|may|june|july|august|september|october|november|december)$",
                        re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(?:(he|him|his|himself)|(she|her|hers|herself))\b", re.IGNORECASE)
-_TITLE = re.compile(r"\b(?:(Mr|Sir)|(Mrs|Ms|Miss|Madam))\.?\s+$")
+# A title or a role that tells whether a person is a man or a woman ("Councilman Greg
+# Whitaker", "Spokeswoman Dana Whitfield").
+_ROLES = ("council|congress|chair|spokes|alder|assembly|business|police|select|committee|"
+          "anchor|sales|fresh|camera")
+_TITLE = re.compile(rf"\b(?:(Mr|Sir|King|Prince|Father|Brother|(?:{_ROLES})man)|(Mrs|Ms|Miss|"
+                    rf"Madam|Queen|Princess|Sister|Lady|(?:{_ROLES})woman))\.?\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -340,21 +345,22 @@ class Retriever:
         """A person's surname (lower case) -> "he" or "she", as the articles refer to them.
 
         Each he/him/his(/himself) or she/her/hers(/herself) is a vote for the person named
-        last before it, in its sentence or the one before; a title right before a name (Mr.,
-        Ms.) is three votes. A surname gets the pronoun that has twice the votes of the other.
+        last before it, in its sentence or the one before; a title right before a name or
+        opening it (Mr., Ms., Councilman, Spokeswoman) is three votes. A surname gets the pronoun that has twice the votes of the other.
         """
         votes: dict[str, list[int]] = {}
         last: tuple[str, str, int] | None = None  # (doc, surname, sentence) named last
         for i, s in enumerate(self.index.sentences):
             # (offset in the sentence, a person's surname or "", 1 for she-words else 0)
-            people = [(e.start - s.start, surname(s.text_of(e)), 0)
+            # (the tagger may take the title in: "Councilman Greg Whitaker")
+            people = [(e.start - s.start, surname(s.text_of(e)), 0, s.text_of(e).split()[0])
                       for e in s.entities if e.label == "PERSON"]
-            pronouns = [(m.start(), "", int(m.group(2) is not None))
+            pronouns = [(m.start(), "", int(m.group(2) is not None), "")
                         for m in _PRONOUN.finditer(s.text)]
-            for at, named, she in sorted(people + pronouns, key=lambda event: event[0]):
+            for at, named, she, first in sorted(people + pronouns, key=lambda event: event[0]):
                 if named:
                     last = (s.doc, named, i)
-                    title = _TITLE.search(s.text[:at])
+                    title = _TITLE.search(s.text[:at]) or _TITLE.search(f"{first} ")
                     if title:
                         votes.setdefault(named, [0, 0])[int(title.group(2) is not None)] += 3
                 elif last and last[0] == s.doc and last[2] >= i - 1:

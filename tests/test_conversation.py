@@ -48,11 +48,15 @@ def turn(question, *referents, topic=""):
     ("Who inspects the code there?",  # "there" is a place before it is a company
      turn("What did Huawei build in Britain?", ("Huawei", "ORG"), ("Britain", "GPE")),
      "Who inspects the code in Britain?"),
+    ("How many homes are going in there?",  # not "going in in Riverton"
+     turn("What did the council decide in Riverton?", ("Riverton", "GPE")),
+     "How many homes are going in Riverton?"),
 ])
 def test_follow_ups_are_rewritten(question, previous, expected):
     content = {"What did she warn against?": 1, "What legislation has he sponsored?": 2,
                "What is its budget?": 1, "How much will it cost?": 1,
-               "What was her name?": 1, "Who inspects the code there?": 2}.get(question, 0)
+               "What was her name?": 1, "Who inspects the code there?": 2,
+               "How many homes are going in there?": 2}.get(question, 0)
     assert standalone(question, previous, content)[0] == expected
 
 
@@ -755,3 +759,23 @@ def test_a_follow_up_asking_for_a_kind_is_not_answered_without_one(bot):
     assert follow.abstained and follow.answer == ""
     when = follow_up(bot, "What did the Commerce Department decide about ZTE?", "When?")
     assert not when.abstained and "April" in when.answer
+
+
+def test_a_title_tells_he_or_she(tmp_path, encoder):
+    raw = tmp_path / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "council-vote.txt").write_text(
+        "Council Splits on Housing Plan\n\n"
+        "Councilman Greg Whitaker voted against the housing plan on Tuesday. Councilwoman Maria "
+        "Gonzalez, who chairs the housing committee, voted for it.\n\nSpokeswoman Dana Whitfield said the city would appeal. Mr. Omar "
+        "Diaz, a German engineer, declined to comment.\n", encoding="utf-8")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    build_index(settings, encoder=encoder)
+    retriever = Chatbot(settings).retriever
+    assert [retriever.pronoun_of(n) for n in ("Greg Whitaker", "Gonzalez", "Dana Whitfield", "Diaz")
+            ] == ["he", "she", "she", "he"]
+    # "her" is not the councilman: left for the topic to explain
+    names = Names(pronoun_of=retriever.pronoun_of)
+    previous = turn("Why did Whitaker vote no?", ("Greg Whitaker", "PERSON"))
+    assert standalone("What did her office say?", previous, 2, names)[0] == (
+        "Why did Whitaker vote no? What did her office say?")
