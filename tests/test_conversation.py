@@ -297,6 +297,9 @@ def test_a_follow_up_to_a_long_question_is_no_error(bot):
 
 def test_what_happened_next_is_the_next_sentence(bot):
     assert asks_what_next("What happened next?") and asks_what_next("and then?")
+    assert asks_what_next("so what did he end up doing") and asks_what_next(
+        "What did the council do instead?")
+    assert not asks_what_next("What did he do?")  # asks what he did, not what came next
     assert not asks_what_next("What happened next to ZTE's shares?")
     conversation = bot.conversation()
     conversation.ask("Why did ZTE get banned?")
@@ -753,6 +756,8 @@ def test_a_follow_up_asking_for_a_kind_is_not_answered_without_one(bot):
 
     assert asks_for_kind("When did that center open?") and asks_for_kind("And how many?")
     assert not asks_for_kind("What did she think when she first saw it?")
+    # "to larger carriers" answers where they went: no place named
+    assert not asks_for_kind("Where did most of the pilots go?")
     # the testing-centre sentence matches the topic well, but holds no date
     follow = follow_up(bot, "What did Huawei agree to do after the British government raised "
                             "concerns?", "When did that center open?")
