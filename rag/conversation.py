@@ -152,7 +152,10 @@ _PERSON_ROLES = ("senator|representative|congressman|congresswoman|lawmaker|pres
                  "player|striker|midfielder|goalkeeper|captain|lawyer|attorney|judge|mayor|"
                  "governor|minister|chairman|chairwoman|superintendent|teacher|nurse|doctor|"
                  "cardiologist|author|economist|meteorologist|sheriff|supervisor|trustee|"
-                 "plaintiff|dealer|collector")
+                 "plaintiff|dealer|collector|councilman|councilwoman|councilor|councillor|"
+                 "commissioner|consultant|engineer|investigator|historian|archaeologist|"
+                 "geologist|pilot|officer|chair|chairperson|leader|owner|farmer|resident|"
+                 "passenger|student|worker|activist|organizer|developer|contractor")
 _ORGANIZATION_ROLES = "company|firm|startup|maker|carrier|agency|club|landlord|group"
 _DESCRIPTION = re.compile(rf"\bthe\s+(?P<description>(?:[\w-]+\s+){{0,3}}?(?P<role>"
                           rf"{_PERSON_ROLES}|{_ORGANIZATION_ROLES}))\b", re.IGNORECASE)

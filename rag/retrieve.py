@@ -416,6 +416,8 @@ class Retriever:
             return None
         title = _ROLE_TITLES.get(role)
         said = rf"(?i:{re.escape(role)})" + (rf"|{re.escape(title)}" if title else "")
+        # the tagger may take the title into the name: "Councilman Greg Whitaker"
+        name = re.sub(rf"^(?:{said})\s+", "", name)
         named = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
         described = re.compile(rf"\b(?:{said})\s+(?:[A-Z][\w.’'-]*\s+){{0,3}}?{named}"
                                rf"|{named}(?:[’']s)?,\s+(?i:an?|the)\s+[^,.;:!?“”\"]{{0,60}}?"

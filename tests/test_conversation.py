@@ -771,7 +771,8 @@ def test_a_title_tells_he_or_she(tmp_path, encoder):
     raw.mkdir(parents=True)
     (raw / "council-vote.txt").write_text(
         "Council Splits on Housing Plan\n\n"
-        "Councilman Greg Whitaker voted against the housing plan on Tuesday. Councilwoman Maria "
+        "Councilman Greg Whitaker voted against the housing plan on Tuesday. Whitaker said the "
+        "plan was too dense. Councilwoman Maria "
         "Gonzalez, who chairs the housing committee, voted for it.\n\nSpokeswoman Dana Whitfield said the city would appeal. Mr. Omar "
         "Diaz, a German engineer, declined to comment.\n", encoding="utf-8")
     settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
@@ -784,3 +785,7 @@ def test_a_title_tells_he_or_she(tmp_path, encoder):
     previous = turn("Why did Whitaker vote no?", ("Greg Whitaker", "PERSON"))
     assert standalone("What did her office say?", previous, 2, names)[0] == (
         "Why did Whitaker vote no? What did her office say?")
+    # and the article's title for him is a description a follow-up may use
+    assert follow_up(Chatbot(settings), "Why did Greg Whitaker vote against the housing plan?",
+                     "What else did the councilman do?").interpreted_as == (
+        "What else did Whitaker do?")
