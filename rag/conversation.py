@@ -6,11 +6,12 @@ starts as a continuation ("and ...", "what about ...", "who else ...?"), or asks
 of its own ("why?", "for how long?", "starting when?"). A pronoun is replaced by the person,
 organization or place it most likely names (the previous answer's entities, then the
 previous question's names, then the people of earlier turns; a person by the surname when
-the article goes on with it); a follow-up that only names another subject ("what about
-Kaspersky?") asks the previous standalone question of it; anything else is asked together
-with that question (the chatbot ranks a rewritten question by its own words too). A
-question that names its own subject is left alone. Later turns resolve against the
-resolved earlier ones.
+the article goes on with it; "they" by the plural thing the previous question asked about,
+"the artifacts" of "how many artifacts …?"); a follow-up that only names another subject
+("what about Kaspersky?", "what about drivers?") asks the previous question of it; anything
+else is asked together with that question (the chatbot ranks a rewritten question by its
+own words too). A question that names its own subject is left alone. Later turns resolve
+against the resolved earlier ones.
 
 Follow-ups that point at a sentence rather than a topic ("and the second?", "why?", "who
 said that?") are answered by rule with that sentence: see pointing.py.

@@ -5,9 +5,11 @@ are answered with a sentence found by rule: an ordinal ("what is the first part?
 the second?") picks the item of an enumeration ("First, ...", "Second, ...") in or right
 around it, "who said that?" the person it (or the next sentence) quotes, "why?" the
 sentence that gives the reason where one shows, "what does he mean by that?" the sentence
-that goes on in its paragraph, and "what happened next?" the sentence after it. Quote
-attribution also serves a question that asks only for a person's words ("what did Cooper
-say?", "what was her objection?"): said_by tells the sentences that give them.
+that goes on in its paragraph, and "what happened next?" ("what did he end up doing?") the
+sentence after it. A why-question that only the topic explains ("Why did they tone it down
+later?") is answered like "why?". Quote attribution also serves a question that asks only
+for a person's words ("what did Cooper say?", "what was her objection?"): said_by tells
+the sentences that give them.
 """
 
 from __future__ import annotations
