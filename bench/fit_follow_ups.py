@@ -11,8 +11,8 @@ rewritten, its confidence and whether its best quote is right (an unanswerable t
 Each threshold of a grid is scored by the follow-ups answered right (above it) plus the
 unanswerable ones abstained on (below it). Prints each set scored with the threshold that
 does best on the other sets (leave one set out), then the best threshold on all of them.
-The chain of turns is as the shipped threshold makes it; the later turns' rewriting hardly
-depends on it.
+The chain of turns is as a threshold of 0 makes it (every rewritten follow-up answered
+unless a rule abstains); the later turns' rewriting hardly depends on it.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def follow_ups(path: str, corpus: str, index: Path) -> list[tuple[float, bool, b
     """(confidence, answerable, best quote right, abstained whatever the threshold) of each
     rewritten follow-up of a set; the last for one a rule abstains on ("When did it open?"
     answered by a sentence without a date)."""
-    bot = Chatbot.load(corpus_dir=ROOT / corpus, index_dir=index)
-    shipped = bot.settings.follow_up_min_confidence
+    # no threshold: every abstention left is a rule's
+    bot = Chatbot.load(corpus_dir=ROOT / corpus, index_dir=index, follow_up_min_confidence=0.0)
     found = []
     for conversation in load_conversations(ROOT / path):
         chat = bot.conversation()
@@ -52,7 +52,7 @@ def follow_ups(path: str, corpus: str, index: Path) -> list[tuple[float, bool, b
             shown = dataclasses.replace(answer, abstained=False)
             found.append((answer.confidence, answerable,
                           answerable and answered_right(bot, shown, turn),
-                          answer.abstained and answer.confidence >= shipped))
+                          answer.abstained))
     return found
 
 
@@ -63,11 +63,10 @@ def score(turns: list[tuple[float, bool, bool, bool]], threshold: float) -> int:
 
 
 def best_threshold(turns: list[tuple[float, bool, bool, bool]]) -> float:
-    """The threshold of GRID that scores best; of several that tie, the middle one, as far
-    from the worse ones on either side as the grid allows."""
+    """The threshold of GRID that scores best; of several that tie, the highest: as many
+    answered right, and fewer wrong answers shown."""
     top = max(score(turns, t) for t in GRID)
-    tied = [t for t in GRID if score(turns, t) == top]
-    return tied[len(tied) // 2]
+    return max(t for t in GRID if score(turns, t) == top)
 
 
 def main() -> None:

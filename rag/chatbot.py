@@ -282,13 +282,14 @@ class Chatbot(Library):
         by_name = {r.text: r for r in reversed(found + list(earlier))}  # each where first
         return tuple(r for r in found + list(earlier) if by_name.pop(r.text, None) is not None)
 
-    def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None
-                    ) -> tuple[str, int, tuple[int, int] | None] | None:
+    def _pointed_at(self, question: str, query: str, previous: Turn | None, doc: str | None,
+                    with_topic: bool = False) -> tuple[str, int, tuple[int, int] | None] | None:
         """A follow-up that points at one sentence near the previous answer (an item of an
         enumeration, who said it, why, what it means, or what the article tells next):
         (standalone question, sentence position in the index, short-answer offsets or
-        None). `query` is the question made standalone; None for any other question, and
-        for one that names its own subject (query == question)."""
+        None). `query` is the question made standalone, `with_topic` whether it is the
+        question asked with the previous topic; None for any other question, and for one
+        that names its own subject (query == question)."""
         if (query == question or previous is None or previous.anchor is None
                 or doc not in (None, previous.anchor[0])):
             return None
@@ -303,8 +304,7 @@ class Chatbot(Library):
             return None
         if asks_what_next(question):
             place = at + 1 if at + 1 < len(sentences) else None
-        elif asks_why(question) or (opens_with_why(question)
-                                    and query.startswith(previous.topic.rstrip() + " ")):
+        elif asks_why(question) or (opens_with_why(question) and with_topic):
             # "why?", or a why-question only the topic explains ("Why did they tone it
             # down later?"): the reason near the previous answer
             place = reason_for(sentences, at, previous.interpreted_as)
@@ -398,7 +398,8 @@ class Conversation:
                                         retriever.named_in_full, retriever.described_as))
         query = _clipped(query, bot.settings.max_question_chars)  # a long topic + a follow-up
         rewritten = query != question
-        pointed = bot._pointed_at(question, query, previous, doc)
+        with_topic = previous is not None and topic == previous.topic and query != topic
+        pointed = bot._pointed_at(question, query, previous, doc, with_topic)
         if pointed is None:
             # A rewritten follow-up is about the previous answer's article: answered from it
             # alone (another article's "420 workers" is no answer to "how many will it hire?"

@@ -127,9 +127,6 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     swapped = _swapped(question, previous.topic, names.kind_of)
     if swapped is not None:
         return swapped, swapped
-    swapped = _swapped_plural(question, previous.interpreted_as)
-    if swapped is not None:
-        return swapped, swapped
     substituted = _substitute(described, previous.referents, names,
                               plural_phrase(previous.interpreted_as))
     if substituted is not None:
@@ -227,6 +224,7 @@ def asks_about(question: str) -> str | None:
     why?", "and the second?", "and then?")."""
     if not _CONTINUES.match(question):
         return None
+    question = " ".join(question.split())  # (a run of spaces would make _ABOUT backtrack)
     about = _ABOUT.match(question)
     if about is None:
         return None
@@ -274,42 +272,14 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
     return swapped if count else None
 
 
-_QUANTIFIERS = frozenset("any all many some several both".split())
-
-
-def _swapped_plural(question: str, previous: str) -> str | None:
-    """For a follow-up that only names another subject, the previous question with its
-    plural phrase replaced: "what about drivers?" after "Did any riders speak up?" -> "Did
-    any drivers speak up?"; a name replaces the phrase ("what about Halvorsen?" after "Who
-    represented the tenants?" -> "Who represented Halvorsen?"). None when either is missing,
-    or the new subject is a thing ("what about the monthly pass?")."""
-    subject = asks_about(question)
-    old = plural_phrase(previous)
-    if subject is None or old is None:
-        return None
-    determiner = previous[old.start:old.words].strip().lower()
-    if re.search(r"\w[’']s\W*$", subject):  # "and Mercer's?" after "Linden's students"
-        if not re.search(r"\w[’']s$", determiner):
-            return None
-        return previous[:old.start] + subject.rstrip(" .?!") + " " + previous[old.words:]
-    names = question_names(subject)
-    if len(names) == 1 and names[0].text in (subject, without_possessive(subject.rstrip("."))):
-        if determiner in _QUANTIFIERS:  # "how many riders" has no place for a name
-            return None
-        return previous[:old.start] + names[0].text + previous[old.end:]
-    new = plural_phrase(subject)
-    if new is None or new.start != 0 and subject[:new.start].strip().lower() != "the":
-        return None
-    return previous[:old.words] + subject[new.words:new.end] + previous[old.end:]
-
-
 def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
                 plural: PluralPhrase | None = None) -> tuple[str, bool] | None:
     """The question with each pronoun replaced by its referent, and whether every one had
     a referent ("Has Rubio tried to legislate on it?": not "it"); None when none had, or
     when it holds words that only the previous question can explain (this, that, there,
     the second...) or asks who the referent is ("what was her name?"). "They" is `plural`
-    (the things the previous question asked about) before it is a name."""
+    (the things the previous question named) where that question asked for them or named
+    nothing else "they" could be; "them" is, before a name."""
     if _CONTINUES.search(question) and not _ASKS_MORE.search(question):
         return None  # "and ..." goes on with the topic; "what else did he say?" is about him
     if _refers_back(question, _POINTS_AT_TURN):
@@ -327,12 +297,10 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         if kind is None:
             out.append(token)
             continue
-        if plural and lower in _PLURAL:
-            # "What are they worth?" after "How many artifacts is the museum returning?";
-            # named once: "Can the passengers get their money back?"
-            out.append(token if plural in used else plural.named + ("’" if lower == "their" else ""))
-            changed = changed or plural not in used
-            used.add(plural)
+        if tokens[place + 1:place + 2] in (["'"], ["’"]) and (
+                tokens[place + 2:place + 3] and tokens[place + 2].lower() in _CONTRACTED):
+            complete = False  # "they're", "it's": no name takes the contraction
+            out.append(token)
             continue
         # "it"/"they" name a company or place only when the question before named it or
         # was answered with it ("Qualcomm" for "which company supplies ZTE's chips?"): an
@@ -349,6 +317,21 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
                          and not (kind is not _PEOPLE and _a_person(r, names))
                          # no nationality ("Chinese" in "Chinese hackers")
                          and r.label != "NORP"), None)
+        if lower in _PLURAL and plural and (plural in used or referent not in used and (
+                lower == "them" or plural.asked or referent is None)):
+            # "What are they worth?" after "How many artifacts is the museum returning?"
+            # (what it asked about, before the museum it named), "Where did he get them?"
+            # after "… the Moche vessels?"; "Can the passengers get their money back?":
+            # "their" is theirs too, but another "them" is not
+            if plural in used:
+                complete = complete and lower == "their"
+                out.append(token)
+            else:
+                used.add(plural)
+                named = plural.named + ("’" if lower == "their" else "")
+                out.append(_sentence_case(named) if token[:1].isupper() else named)
+                changed = True
+            continue
         if referent is None or referent in used:
             # none: left for the topic to explain; named already: "What did Baptiste take
             # with him?", not "… with Baptiste?"
@@ -369,7 +352,8 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
 
 
 _PLURAL = frozenset(("they", "them", "their"))
-_PLACE_PREPOSITIONS = "in|at|to|from|near|into|inside|outside|around|through|across|over"
+_CONTRACTED = frozenset(("re", "ve", "ll", "d", "s", "m"))
+_PLACE_PREPOSITIONS = "in|at|to|from|near|into|inside|outside|around|through|across"
 # Words ending in "s" that are no plural noun.
 _NOT_PLURAL = frozenset(
     "does has was is says means goes always perhaps sometimes unless whereas news series "
@@ -382,17 +366,15 @@ _DETERMINERS = frozenset("the these those any all many some several both their h
 _BEFORE_VERB = frozenset("who what it he she this that".split())
 _OBJECTS = frozenset("the a an his her their its this that these those him them it us me you "
                      "to".split())
+_ASKS_FOR = frozenset(("which", "what"))  # "which trustees", "what vessels"
 
 
 @dataclass(frozen=True)
 class PluralPhrase:
-    """A plural noun phrase of a question: where it stands, and how a later "they" or
-    "what about X?" would name it."""
+    """A plural noun phrase of a question, as a later "they" would name it."""
 
-    start: int  # from its determiner, if any ("any riders")
-    words: int  # where its words after the determiner start ("riders")
-    end: int
     named: str  # "the artifacts" for "how many artifacts"; "Cindervale’s workers" as written
+    asked: bool  # what the question asks for: "how many artifacts", "which trustees"
 
 
 def plural_phrase(question: str) -> PluralPhrase | None:
@@ -400,34 +382,34 @@ def plural_phrase(question: str) -> PluralPhrase | None:
     returning?" -> "the artifacts", "How did it end up with the Moche vessels?" -> "the
     Moche vessels"); of a part's several, the first, which its question is about; None when
     it names none."""
-    parts = list(re.finditer(r"[^?]+\??", question))
-    for part in reversed(parts):
-        words = list(re.finditer(r"[\w’'.-]+", part.group()))
-        for at, word in enumerate(w.group() for w in words):
-            after = words[at + 1].group() if at + 1 < len(words) else ""
-            before = words[at - 1].group().lower() if at else ""
+    for part in reversed(re.findall(r"[^?]+\??", question)):
+        words = re.findall(r"[\w’'.-]+", part)
+        for at, word in enumerate(words):
+            after = words[at + 1] if at + 1 < len(words) else ""
+            before = words[at - 1].lower() if at else ""
             if not (word.islower() and len(word) > 3 and word.endswith("s")
                     and not word.endswith(("ss", "us", "is", "ous", "’s", "'s"))
                     and word not in _NOT_PLURAL and before not in _BEFORE_VERB
                     and after.lower() not in _OBJECTS and not after[:1].isupper()):
                 continue
-            # up to three modifiers back to a determiner ("the ancient Moche vessels"), else
-            # the noun alone
-            first, named = at, f"the {word}"
-            opens = words[at].start()
+            # back to a determiner over names and at most one other word ("the ancient
+            # Moche vessels"; not "the council close schools"), else the noun alone
+            named, asked = f"the {word}", before in _ASKS_FOR
             for back in range(at - 1, max(at - 5, -1), -1):
-                opener = words[back].group()
-                if opener.lower() in _DETERMINERS or re.search(r"\w[’']s$", opener):
-                    modifiers = " ".join(w.group() for w in words[back + 1:at + 1])
-                    first, opens = back, words[back + 1].start()
-                    named = (f"{opener} {modifiers}" if re.search(r"\w[’']s$", opener)
-                             else f"the {modifiers}")
+                opener = words[back]
+                between = words[back + 1:at]
+                if sum(not w[:1].isupper() for w in between) > 1:
+                    break
+                possessive = re.search(r"\w[’']s$|s[’']$", opener)
+                if opener.lower() in _DETERMINERS or possessive:
+                    phrase = " ".join(between + [word])
+                    named = f"{opener} {phrase}" if possessive else f"the {phrase}"
+                    asked = (opener.lower() == "many" and back > 0
+                             and words[back - 1].lower() == "how")
                     break
                 if opener.lower() in _NOT_NAMES or opener.lower() in _AUXILIARIES:
                     break
-            offset = part.start()
-            return PluralPhrase(offset + words[first].start(), offset + opens,
-                                offset + words[at].end(), named)
+            return PluralPhrase(named, asked)
     return None
 
 

@@ -132,10 +132,11 @@ def expected_labels(question: str) -> frozenset[str]:
     return frozenset()
 
 
-# "When did it open?", "How many …?", "Who …?": the question opens by asking for a kind.
+# "When did it open?", "How many …?": the question opens by asking for a date or a number.
 # Not "where" nor "who": "Where did most of the pilots go?" is answered "to larger carriers".
 _OPENS_TYPED = re.compile(r"^\W*(?:(?:and|but|so|then|ok|okay)\W+)?(?:when|how (?:many|much|old|"
-                          r"long|far)|(?:what|which) (?:year|date|day|month|time))\b", re.IGNORECASE)
+                          r"long|far)|(?:what|which) (?:year|date|day|month|time))\b",
+                          re.IGNORECASE)
 
 
 def asks_for_kind(question: str) -> bool:
@@ -145,6 +146,11 @@ def asks_for_kind(question: str) -> bool:
 
 
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
+
+
+def _names(question: str, name: str) -> bool:
+    """Whether the question names `name` itself, as whole words ("Li" is not in "policy")."""
+    return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question, re.IGNORECASE))
 
 
 def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> tuple[int, int] | None:
@@ -298,7 +304,6 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
     rarest = {q.terms[int(np.argmax(q.weights))]} if q.terms else set()
     negated = bool(_NEGATION.search(question))
     asks_person = "PERSON" in q.labels and not asks_for_organization(question)
-    asked = question.lower()
     alignments, weakest = token_alignment(vectors, *retriever.sentence_tokens(
         [c.index for c in candidates]))
     rows, spans = [], []
@@ -331,8 +336,7 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             # "who discovered …?" is asked of a person first: a sentence that names only the
             # museum and the country has the kind "who" allows, but not the likely one
             "person_missing": float(asks_person and not any(
-                e.label == "PERSON" and s.text[e.start - s.start:e.end - s.start].lower()
-                not in asked for e in s.entities)),
+                e.label == "PERSON" and not _names(question, s.text_of(e)) for e in s.entities)),
             # a news story's first paragraph sums it all up, and names most of what any
             # question about it names, without answering the detail asked
             "lead": float(s.paragraph == 1),

@@ -45,9 +45,18 @@ _PRONOUN = re.compile(r"\b(?:(he|him|his|himself)|(she|her|hers|herself))\b", re
 # A title or a role that tells whether a person is a man or a woman ("Councilman Greg
 # Whitaker", "Spokeswoman Dana Whitfield").
 _ROLES = ("council|congress|chair|spokes|alder|assembly|business|police|select|committee|"
-          "anchor|sales|fresh|camera")
-_TITLE = re.compile(rf"\b(?:(Mr|Sir|King|Prince|Father|Brother|(?:{_ROLES})man)|(Mrs|Ms|Miss|"
-                    rf"Madam|Queen|Princess|Sister|Lady|(?:{_ROLES})woman))\.?\s+$", re.IGNORECASE)
+          "anchor|sales|camera")
+# Case matters for the titles: "fans will miss Tom Brady" gives no title.
+_TITLE = re.compile(rf"\b(?:(Mr|Sir|King|Prince|Father|Brother|(?i:(?:{_ROLES})man))|(Mrs|Ms|Miss|"
+                    rf"Madam|Queen|Princess|Sister|Lady|(?i:(?:{_ROLES})woman)))\.?\s+$")
+
+
+def _title_within(name: str) -> str:
+    """The first word of a name of several, with a space after it, for _TITLE: the tagger
+    may take a title into the name ("Councilman Greg Whitaker"); "" for a one-word name
+    ("King", a surname)."""
+    words = name.split()
+    return f"{words[0]} " if len(words) > 1 else ""
 
 
 @dataclass(frozen=True)
@@ -346,21 +355,22 @@ class Retriever:
 
         Each he/him/his(/himself) or she/her/hers(/herself) is a vote for the person named
         last before it, in its sentence or the one before; a title right before a name or
-        opening it (Mr., Ms., Councilman, Spokeswoman) is three votes. A surname gets the pronoun that has twice the votes of the other.
+        opening it (Mr., Ms., Councilman, Spokeswoman) is three votes. A surname gets the
+        pronoun that has twice the votes of the other.
         """
         votes: dict[str, list[int]] = {}
         last: tuple[str, str, int] | None = None  # (doc, surname, sentence) named last
         for i, s in enumerate(self.index.sentences):
             # (offset in the sentence, a person's surname or "", 1 for she-words else 0)
             # (the tagger may take the title in: "Councilman Greg Whitaker")
-            people = [(e.start - s.start, surname(s.text_of(e)), 0, s.text_of(e).split()[0])
+            people = [(e.start - s.start, surname(s.text_of(e)), 0, _title_within(s.text_of(e)))
                       for e in s.entities if e.label == "PERSON"]
             pronouns = [(m.start(), "", int(m.group(2) is not None), "")
                         for m in _PRONOUN.finditer(s.text)]
             for at, named, she, first in sorted(people + pronouns, key=lambda event: event[0]):
                 if named:
                     last = (s.doc, named, i)
-                    title = _TITLE.search(s.text[:at]) or _TITLE.search(f"{first} ")
+                    title = _TITLE.search(s.text[:at]) or _TITLE.search(first)
                     if title:
                         votes.setdefault(named, [0, 0])[int(title.group(2) is not None)] += 3
                 elif last and last[0] == s.doc and last[2] >= i - 1:

@@ -9,7 +9,8 @@ import pytest
 
 from rag import Chatbot, Settings
 from rag.build import build_index
-from rag.rank import QUESTION_FEATURES, SENTENCE_FEATURES, Params, shipped_params
+from rag.rank import (QUESTION_FEATURES, SENTENCE_FEATURES, Params, question_terms,
+                      sentence_features, shipped_params)
 
 DATA = Path(__file__).parent / "data"
 ARTICLE = DATA / "rank" / "cumuto-floods.txt"
@@ -124,8 +125,6 @@ def test_a_paraphrase_finds_its_sentence(alone, question, expected):
 def test_who_asks_for_a_person_before_an_organization_or_a_place(alone):
     """"Who …?" allows a company or a country, but a sentence that names no person beyond
     the question's own lacks the likely answer: `person_missing` says so to the model."""
-    from rag.rank import question_terms, sentence_features
-
     def person_missing(question: str) -> dict[str, float]:
         found = alone.retriever.retrieve(question)
         terms = question_terms(question, found.terms, alone.retriever)
@@ -136,7 +135,8 @@ def test_who_asks_for_a_person_before_an_organization_or_a_place(alone):
     who = person_missing("Who reported that the pumping station failed during the storm?")
     assert who["Marla Quinn, who cha"] == 0.0 and who["Heavy rains flooded "] == 1.0
     # the person the question names is no answer to it
-    assert person_missing("Who told Marla Quinn about the pumping station?")["Marla Quinn, who cha"] == 1.0
+    told = person_missing("Who told Marla Quinn about the pumping station?")
+    assert told["Marla Quinn, who cha"] == 1.0
     assert set(person_missing("When did the pumping station fail?").values()) == {0.0}
     assert shipped_params().sentence.weights[SENTENCE_FEATURES.index("person_missing")] < 0
 
@@ -144,8 +144,6 @@ def test_who_asks_for_a_person_before_an_organization_or_a_place(alone):
 def test_the_lead_paragraph_is_marked_for_the_model(alone):
     """A news story's first paragraph names most of what any question names: the model
     learns how much less that tells (`lead`, fitted below zero)."""
-    from rag.rank import question_terms, sentence_features
-
     question = "How many cows drowned in Cumuto?"
     found = alone.retriever.retrieve(question)
     terms = question_terms(question, found.terms, alone.retriever)
