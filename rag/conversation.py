@@ -8,8 +8,8 @@ organization or place it most likely names (the previous answer's entities, then
 previous question's names, then the people of earlier turns; a person by the surname when
 the article goes on with it; "they" by the plural thing the previous question asked about,
 "the artifacts" of "how many artifacts …?"); a follow-up that only names another subject
-("what about Kaspersky?", "what about drivers?") asks the previous question of it; anything
-else is asked together with that question (the chatbot ranks a rewritten question by its
+("what about Kaspersky?") asks the previous standalone question of it; anything else is
+asked together with that question (the chatbot ranks a rewritten question by its
 own words too). A question that names its own subject is left alone. Later turns resolve
 against the resolved earlier ones.
 
