@@ -127,8 +127,9 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     swapped = _swapped(question, previous.topic, names.kind_of)
     if swapped is not None:
         return swapped, swapped
-    substituted = _substitute(described, previous.referents, names,
-                              plural_phrase(previous.interpreted_as))
+    plural = (plural_phrase(previous.interpreted_as)
+              if any(w.lower() in _PLURAL for w in re.findall(r"\w+", question)) else None)
+    substituted = _substitute(described, previous.referents, names, plural)
     if substituted is not None:
         text, complete = substituted
         if complete:

@@ -51,12 +51,17 @@ _TITLE = re.compile(rf"\b(?:(Mr|Sir|King|Prince|Father|Brother|(?i:(?:{_ROLES})m
                     rf"Madam|Queen|Princess|Sister|Lady|(?i:(?:{_ROLES})woman)))\.?\s+$")
 
 
-def _title_within(name: str) -> str:
-    """The first word of a name of several, with a space after it, for _TITLE: the tagger
-    may take a title into the name ("Councilman Greg Whitaker"); "" for a one-word name
-    ("King", a surname)."""
+def _leading_title(name: str) -> str:
+    """The title a name of several words opens with, with a space after it ("Councilman "
+    for "Councilman Greg Whitaker": the tagger may take the title in), else "" ("King", a
+    surname alone)."""
     words = name.split()
-    return f"{words[0]} " if len(words) > 1 else ""
+    return f"{words[0]} " if len(words) > 1 and _TITLE.search(f"{words[0]} ") else ""
+
+
+def _without_title(name: str) -> str:
+    """A person's name without the title the tagger took into it ("Greg Whitaker")."""
+    return name.split(None, 1)[1] if _leading_title(name) else name
 
 
 @dataclass(frozen=True)
@@ -341,12 +346,15 @@ class Retriever:
 
     @cached_property
     def entity_kinds(self) -> dict[str, str]:
-        """Entity text (lower case) -> the kind the articles most often give it."""
+        """Entity text (lower case) -> the kind the articles most often give it; a person's
+        name also without the title the tagger took in ("greg whitaker")."""
         counts: dict[str, dict[str, int]] = {}
         for s in self.index.sentences:
             for e in s.entities:
-                kinds = counts.setdefault(s.text_of(e).lower(), {})
-                kinds[e.label] = kinds.get(e.label, 0) + 1
+                text = s.text_of(e)
+                for name in {text, _without_title(text) if e.label == "PERSON" else text}:
+                    kinds = counts.setdefault(name.lower(), {})
+                    kinds[e.label] = kinds.get(e.label, 0) + 1
         return {text: max(kinds, key=kinds.get) for text, kinds in counts.items()}
 
     @cached_property
@@ -363,8 +371,8 @@ class Retriever:
         for i, s in enumerate(self.index.sentences):
             # (offset in the sentence, a person's surname or "", 1 for she-words else 0)
             # (the tagger may take the title in: "Councilman Greg Whitaker")
-            people = [(e.start - s.start, surname(s.text_of(e)), 0, _title_within(s.text_of(e)))
-                      for e in s.entities if e.label == "PERSON"]
+            people = [(e.start - s.start, surname(s.text_of(e)), 0,
+                       _leading_title(s.text_of(e))) for e in s.entities if e.label == "PERSON"]
             pronouns = [(m.start(), "", int(m.group(2) is not None), "")
                         for m in _PRONOUN.finditer(s.text)]
             for at, named, she, first in sorted(people + pronouns, key=lambda event: event[0]):
@@ -382,8 +390,8 @@ class Retriever:
         """(name, kind) of a sentence's entities in order, and of the full names the tagger
         missed whose surname the articles tag as a person ("trustees Harold Lindqvist and
         Ines Carvalho" when only "Harold Lindqvist" is tagged, beside "Carvalho said")."""
-        found = [(e.start - sentence.start, sentence.text_of(e), e.label)
-                 for e in sentence.entities]
+        found = [(e.start - sentence.start, sentence.text_of(e) if e.label != "PERSON"
+                  else _without_title(sentence.text_of(e)), e.label) for e in sentence.entities]
         taken = [(e.start - sentence.start, e.end - sentence.start) for e in sentence.entities]
         for match in _FULL_NAME.finditer(sentence.text):
             words = list(re.finditer(r"\S+", match.group()))
@@ -451,11 +459,12 @@ class Retriever:
     @cached_property
     def _first_names(self) -> dict[str, set[str]]:
         """A surname (lower case) -> the first words of the people the articles name in full
-        with it ("cooper" -> {"betsy"}); titles ("Ms.", "Sen.") are not first names."""
+        with it ("cooper" -> {"betsy"}); titles ("Ms.", "Sen.", "Councilman") are not first
+        names."""
         found: dict[str, set[str]] = {}
         for s in self.index.sentences:
             for e in s.entities:
-                words = [w for w in s.text_of(e).split() if not w.endswith(".")]
+                words = [w for w in _without_title(s.text_of(e)).split() if not w.endswith(".")]
                 if e.label == "PERSON" and len(words) > 1:
                     found.setdefault(surname(words[-1]), set()).add(words[0].lower())
         return found

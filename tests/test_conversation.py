@@ -776,6 +776,10 @@ def test_a_title_tells_he_or_she(tmp_path, encoder):
     retriever = Chatbot(settings).retriever
     assert [retriever.pronoun_of(n) for n in ("Greg Whitaker", "Gonzalez", "Dana Whitfield",
                                               "Diaz", "Tom Brady")] == ["he", "she", "she", "he", ""]
+    # the name is the person's without the title the tagger took in
+    councilman = next(s for s in retriever.index.sentences if s.text.startswith("Councilman"))
+    assert ("Greg Whitaker", "PERSON") in retriever.names_in(councilman)
+    assert retriever.kind_of("Greg Whitaker") == "PERSON"
     # "her" is not the councilman: left for the topic to explain
     names = Names(pronoun_of=retriever.pronoun_of)
     previous = turn("Why did Whitaker vote no?", ("Greg Whitaker", "PERSON"))
