@@ -22,9 +22,10 @@ import numpy as np
 from rag.answer import Answer, answer_from
 from rag.chunk import surname, without_possessive
 from rag.config import Settings
-from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              person_asked_about, question_names, standalone, without_more)
+from rag.conversation import (Names, Turn, asked_for, asks_about, asks_for_more, standalone,
+                              without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
+from rag.mentions import Referent, person_asked_about, question_names
 from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
                           enumerated_item, goes_on, opens_with_why, reason_for, said_by, speaker,
                           who_said)

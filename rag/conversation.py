@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.chunk import without_possessive
+from rag.mentions import AUXILIARIES, PluralPhrase, Referent, plural_phrase, question_names
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
 _THING = {"it": "", "its": "’s", "they": "", "them": "", "their": "’s"}
@@ -48,26 +49,10 @@ _ASKING = re.compile(r"\b(how (long|much|many|often|old|far|big|soon|come)|what 
 _ASKS_MORE = re.compile(r"\b(else|others|another|tell me more|more (details|about (it|that|this|"
                         r"him|her|them))|go on)\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(name|named|called)\b", re.IGNORECASE)
-# Words that start a question or a sentence without being a name ("And the second?").
-_NOT_NAMES = frozenset(
-    "who what when where why how which whom whose did does do is are was were can could will "
-    "would should shall may might must has have had in on at for with about of to from by "
-    "according tell and but so or also then if a an the that this these those it he she they "
-    "we i you there here ok okay any anything anyone anybody some something someone else "
-    "others another".split())
 _PEOPLE = ("PERSON",)
 _THINGS = ("ORG", "GPE", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART", "FAC", "LOC")
 _PLACES = ("GPE", "LOC", "FAC", "ORG")
 _NOT_SUBJECTS = ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY")
-
-
-@dataclass(frozen=True)
-class Referent:
-    """A name an earlier turn made salient, and its entity kind ('' if unknown)."""
-
-    text: str
-    label: str
-    named: bool = False  # named by the question, or the short answer to it; not only seen
 
 
 @dataclass(frozen=True)
@@ -215,10 +200,6 @@ _ABOUT = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|(?<=a
                     r"(?:\s+(?:then|instead|too))?\s*[?!]*\s*$", re.IGNORECASE)
 
 
-_AUXILIARIES = frozenset("did does do is are was were has have had can could will would should "
-                         "may might must".split())
-
-
 def asks_about(question: str) -> str | None:
     """What a follow-up that asks the same of another subject names ("what about drivers?"
     -> "drivers"), which its answer should mention; None for any other question ("and
@@ -233,7 +214,7 @@ def asks_about(question: str) -> str | None:
     words = subject.split()
     if (len(words) > 4 or _ASKING.search(subject) or _POINTS_INTO.search(subject)
             or _REFERS_BACK.search(subject) or _ASKS_MORE.search(subject)
-            or words[0].lower() in _AUXILIARIES  # "and did Rubio vote no?" asks anew
+            or words[0].lower() in AUXILIARIES  # "and did Rubio vote no?" asks anew
             # without "about", "but Rubio disagreed?": a name, then a word of its own (but
             # "and Mercer's students?" is one subject)
             or not re.search(r"\babout\b", question, re.IGNORECASE)
@@ -355,63 +336,6 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
 _PLURAL = frozenset(("they", "them", "their"))
 _CONTRACTED = frozenset(("re", "ve", "ll", "d", "s", "m"))
 _PLACE_PREPOSITIONS = "in|at|to|from|near|into|inside|outside|around|through|across"
-# Words ending in "s" that are no plural noun.
-_NOT_PLURAL = frozenset(
-    "does has was is says means goes always perhaps sometimes unless whereas news series "
-    "species politics economics physics this yes less across plus towards afterwards besides "
-    "its hers ours yours theirs thus nevertheless lens bias gas status analysis basis crisis "
-    "thesis chaos".split())
-_DETERMINERS = frozenset("the these those any all many some several both their his her its "
-                         "our".split())
-# Words after which an "-s" word is a verb ("who says", "which company makes the chips").
-_BEFORE_VERB = frozenset("who what it he she this that".split())
-_OBJECTS = frozenset("the a an his her their its this that these those him them it us me you "
-                     "to".split())
-_ASKS_FOR = frozenset(("which", "what"))  # "which trustees", "what vessels"
-
-
-@dataclass(frozen=True)
-class PluralPhrase:
-    """A plural noun phrase of a question, as a later "they" would name it."""
-
-    named: str  # "the artifacts" for "how many artifacts"; "Cindervale’s workers" as written
-    asked: bool  # what the question asks for: "how many artifacts", "which trustees"
-
-
-def plural_phrase(question: str) -> PluralPhrase | None:
-    """The latest plural noun phrase a question names ("How many artifacts is the museum
-    returning?" -> "the artifacts", "How did it end up with the Moche vessels?" -> "the
-    Moche vessels"); of a part's several, the first, which its question is about; None when
-    it names none."""
-    for part in reversed(re.findall(r"[^?]+\??", question)):
-        words = re.findall(r"[\w’'.-]+", part)
-        for at, word in enumerate(words):
-            after = words[at + 1] if at + 1 < len(words) else ""
-            before = words[at - 1].lower() if at else ""
-            if not (word.islower() and len(word) > 3 and word.endswith("s")
-                    and not word.endswith(("ss", "us", "is", "ous", "’s", "'s"))
-                    and word not in _NOT_PLURAL and before not in _BEFORE_VERB
-                    and after.lower() not in _OBJECTS and not after[:1].isupper()):
-                continue
-            # back to a determiner over names and at most one other word ("the ancient
-            # Moche vessels"; not "the council close schools"), else the noun alone
-            named, asked = f"the {word}", before in _ASKS_FOR
-            for back in range(at - 1, max(at - 5, -1), -1):
-                opener = words[back]
-                between = words[back + 1:at]
-                if sum(not w[:1].isupper() for w in between) > 1:
-                    break
-                possessive = re.search(r"\w[’']s$|s[’']$", opener)
-                if opener.lower() in _DETERMINERS or possessive:
-                    phrase = " ".join(between + [word])
-                    named = f"{opener} {phrase}" if possessive else f"the {phrase}"
-                    asked = (opener.lower() == "many" and back > 0
-                             and words[back - 1].lower() == "how")
-                    break
-                if opener.lower() in _NOT_NAMES or opener.lower() in _AUXILIARIES:
-                    break
-            return PluralPhrase(named, asked)
-    return None
 
 
 def _there_is(tokens: list[str], place: int) -> bool:
@@ -452,34 +376,6 @@ def _before_a_noun(rest: list[str]) -> bool:
 
 def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def question_names(question: str) -> list[Referent]:
-    """Capitalized names in a question ('What did Marco Rubio say?' -> Marco Rubio),
-    without the first word of a sentence when that is a question or function word."""
-    names = []
-    for match in re.finditer(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*", question):
-        words = match.group().split()
-        opens = not question[:match.start()].strip() or question[:match.start()].rstrip()[-1] in "?.!"
-        if opens and words[0].lower() in _NOT_NAMES:
-            words = words[1:]
-        if words:
-            # "Dunmore's late winner" names Dunmore; "U.S." keeps its last period
-            name = " ".join(words)
-            name = name if re.search(r"\.\w\.$", name) else name.rstrip(".")
-            names.append(Referent(without_possessive(name), ""))
-    return names
-
-
-_WHO_IS = re.compile(r"^\W*(?i:who\s+(?:is|was)\s+)(?P<name>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)+)"
-                     r"\W*$")
-
-
-def person_asked_about(question: str) -> str | None:
-    """The full name a "Who is Gregory Falk?" asks about, as question_names writes it: a
-    person's, where the tagger gave it no kind; None for any other question."""
-    asked = _WHO_IS.match(question)
-    return asked.group("name").rstrip(".") if asked else None
 
 
 def asks_for_more(question: str) -> bool:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from rag.chunk import Entity, Sentence, surname, without_possessive
-from rag.conversation import question_names
+from rag.mentions import question_names
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _ASKS_ITEM = re.compile(r"\b(first|second|third|fourth|fifth|last|final|other)\b", re.IGNORECASE)

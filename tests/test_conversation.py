@@ -10,9 +10,10 @@ import pytest
 from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.chunk import Entity, Sentence
-from rag.conversation import (Names, Referent, Turn, asked_for, asks_about, asks_for_more,
-                              plural_phrase, question_names, standalone, without_more)
+from rag.conversation import (Names, Turn, asked_for, asks_about, asks_for_more, standalone,
+                              without_more)
 from rag.errors import ConfigError
+from rag.mentions import Referent, plural_phrase, question_names
 from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
                           enumerated_item, goes_on, opens_with_why, reason_for, said_by, speaker,
                           who_said)
