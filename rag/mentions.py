@@ -64,6 +64,7 @@ _NOT_PLURAL = frozenset(
     "species politics economics physics this yes less across plus towards afterwards besides "
     "its hers ours yours theirs thus nevertheless lens bias gas status analysis basis crisis "
     "thesis chaos".split())
+_IRREGULAR_PLURALS = frozenset("people children men women police".split())
 _DETERMINERS = frozenset("the these those any all many some several both their his her its "
                          "our".split())
 # Words after which an "-s" word is a verb ("who says", "which company makes the chips").
@@ -91,10 +92,11 @@ def plural_phrase(question: str) -> PluralPhrase | None:
         for at, word in enumerate(words):
             after = words[at + 1] if at + 1 < len(words) else ""
             before = words[at - 1].lower() if at else ""
-            if not (word.islower() and len(word) > 3 and word.endswith("s")
+            if not (word.lower() in _IRREGULAR_PLURALS or (
+                    word.islower() and len(word) > 3 and word.endswith("s")
                     and not word.endswith(("ss", "us", "is", "ous", "’s", "'s"))
                     and word not in _NOT_PLURAL and before not in _BEFORE_VERB
-                    and after.lower() not in _OBJECTS and not after[:1].isupper()):
+                    and after.lower() not in _OBJECTS and not after[:1].isupper())):
                 continue
             # back to a determiner over names and at most one other word ("the ancient
             # Moche vessels"; not "the council close schools"), else the noun alone

@@ -61,6 +61,24 @@ def test_budget_and_overlap_are_settings():
     assert all(b.start >= a.end for a, b in zip(no_overlap, no_overlap[1:]))
 
 
+def test_a_dateline_is_no_part_of_the_first_sentence():
+    for dateline in ("HALIFAX, Nova Scotia, Feb. 20 — ", "COLUMBUS, Ohio, March 14 — ",
+                     "WASHINGTON (AP) — ", "LONDON, Nov 5 (Reuters) - ", "RIVERTON — "):
+        cleaned = clean_text(f"Festival Cancelled\n\n{dateline}The Tidewater Music Festival "
+                             "has cancelled its 2025 edition. Organizers said so on Tuesday.\n\n"
+                             "BOSTON — A second paragraph keeps its first words.")
+        sentences = split_document("d", cleaned.text, cleaned.blocks, SPLITTER)
+        texts = [s.text for s in sentences]
+        assert texts[1] == "The Tidewater Music Festival has cancelled its 2025 edition.", dateline
+        assert sentences[1].paragraph == 1 and not any(dateline.strip() in t for t in texts)
+        assert texts[-1].startswith("BOSTON — A second paragraph")
+    # a first paragraph that opens with a name or an ordinary dash keeps every word
+    for opening in ("U.S. officials — the ones who spoke — said so.", "ZTE — the company — "
+                    "said so.", "President Donald Trump said so."):
+        cleaned = clean_text(f"A Title\n\n{opening}")
+        assert split_document("d", cleaned.text, cleaned.blocks, SPLITTER)[1].text == opening
+
+
 def test_an_overlong_sentence_is_cut_at_word_breaks():
     cleaned = clean_text("Title Line\n\n" + " ".join(f"word{i}" for i in range(400)) + ".")
     sentences = split_document("d", cleaned.text, cleaned.blocks, SPLITTER)

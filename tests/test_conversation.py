@@ -663,6 +663,47 @@ def test_there_that_only_says_something_exists_names_no_place():
         "Who inspects the code in China?")
 
 
+def test_there_is_the_site_before_the_town_it_is_in():
+    # spaCy calls "Eastgate Mall" a product; it is still where "there" is
+    mall = turn("What did the Riverton council decide about the old Eastgate Mall?",
+                ("Riverton", "GPE"), ("Eastgate Mall", "PRODUCT"))
+    assert standalone("How many homes are going in there?", mall, 2)[0] == (
+        "How many homes are going in Eastgate Mall?")
+    assert standalone("Who lives there?", turn("Why did the council meet in Riverton?",
+                                                ("Riverton", "GPE")), 1)[0] == (
+        "Who lives in Riverton?")
+
+
+def test_it_is_not_a_place_the_question_was_only_set_in():
+    survey = turn("How much have kittiwake numbers fallen in Scotland?", ("Scotland", "GPE"))
+    assert standalone("what's causing it", survey, 1)[0] == (
+        "How much have kittiwake numbers fallen in Scotland? What's causing it")
+    # named as what the question is about, a place is "it"
+    vote = turn("Why did Scotland vote to stay?", ("Scotland", "GPE"))
+    assert standalone("What did it gain?", vote, 1)[0] == "What did Scotland gain?"
+
+
+def test_they_that_the_question_itself_names_is_no_pointer_back():
+    previous = turn("Who was meant to headline at Tidewater?", ("Tidewater", "ORG"))
+    question = "Will people who bought Tidewater tickets get their money back?"
+    assert standalone(question, previous, 6)[0] == question
+    # the thing a question asks about is not what its "they" is
+    passes = turn("How much have the festival's costs gone up?")
+    assert standalone("how many passes had they sold", passes, 2)[0] != (
+        "how many passes had they sold")
+
+
+def test_a_follow_up_after_an_abstention_stays_on_the_article_of_the_latest_answer(
+        two_articles):
+    conversation = two_articles.conversation()
+    first = conversation.ask("How many apartments does Halvorsen own?")
+    assert first.quotes[0].doc == "mold-verdict"
+    assert conversation.ask("What is Halvorsen's favourite colour?").abstained
+    follow = conversation.ask("How many workers will it hire?")
+    assert follow.interpreted_as is not None
+    assert {q.doc for q in follow.quotes} == {"mold-verdict"} and "420" not in follow.answer
+
+
 def test_says_who_asks_who_said_it():
     assert asks_who_said("Says who?") and asks_who_said("according to whom?")
 
