@@ -495,13 +495,17 @@ def test_who_said_a_quote_that_goes_on_is_who_began_it(bot):
     ("Was that the reason?", True),  # "that" after "was" is no joining word
     ("Did another carrier drop Huawei phones?", False),  # "another", but its own subject
     ("What is inflation?", False),  # one word of its own, and a subject
+    ("How did lawmakers react?", True),  # a reaction to what the turn before told
+    ("Did the government respond to the offer?", False),  # it says to what
+    ("How did residents react at the council meeting on the mall?", False),  # its own subject
 ])
 def test_which_questions_lean_on_the_turn_before(question, depends):
     previous = turn("Why did Victor Alvarez vote against raising fares?", ("Victor Alvarez", "PERSON"))
     content = {"Who else voted no?": 1, "Starting when?": 1, "How many refused?": 1,
                "Where will the rest come from?": 2, "What did the mayor say?": 1,
                "Why did the council approve that plan?": 3, "Was that the reason?": 1,
-               "What is inflation?": 1}.get(question, 4)
+               "What is inflation?": 1, "How did lawmakers react?": 2,
+               "Did the government respond to the offer?": 3}.get(question, 4)
     rewritten, _ = standalone(question, previous, content)
     assert (rewritten != question) == depends
 
