@@ -5,8 +5,8 @@ Usage: python bench/fit_follow_ups.py
 Asks the development conversation sets (eval/conversations.jsonl and
 eval/conversations-zte.jsonl on corpus/, eval/conversations-articles.jsonl on
 eval/articles, eval/conversations-more.jsonl on eval/articles-more,
-eval/conversations-fresh.jsonl on eval/articles-fresh; never
-eval/conversations-test.jsonl) turn by turn, and keeps, for every follow-up that was
+eval/conversations-fresh.jsonl on eval/articles-fresh, eval/conversations-blind.jsonl on
+eval/articles-blind; never eval/conversations-test.jsonl) turn by turn, and keeps, for every follow-up that was
 rewritten, its confidence and whether its best quote is right (an unanswerable turn: never).
 Each threshold of a grid is scored by the follow-ups answered right (above it) plus the
 unanswerable ones abstained on (below it). Prints each set scored with the threshold that
@@ -31,7 +31,8 @@ from rag.eval_conversations import answered_right, load_conversations  # noqa: E
 SETS = (("eval/conversations.jsonl", "corpus"), ("eval/conversations-zte.jsonl", "corpus"),
         ("eval/conversations-articles.jsonl", "eval/articles"),
         ("eval/conversations-more.jsonl", "eval/articles-more"),
-        ("eval/conversations-fresh.jsonl", "eval/articles-fresh"))
+        ("eval/conversations-fresh.jsonl", "eval/articles-fresh"),
+        ("eval/conversations-blind.jsonl", "eval/articles-blind"))
 GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.31)
 
 

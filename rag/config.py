@@ -130,7 +130,7 @@ class Settings:
     min_confidence: float | None = None  # below: abstain; None: the fitted rag/params/ranking.json
     # below: abstain on a follow-up rewritten from earlier turns (fitted by
     # bench/fit_follow_ups.py); min_confidence, when given, is used for those too
-    follow_up_min_confidence: float = 0.15
+    follow_up_min_confidence: float = 0.10
     max_quotes: int = 3
     max_file_bytes: int = 2_000_000  # per article file
     max_question_chars: int = 1000

@@ -95,6 +95,7 @@ class QuestionVectors:
     vector: np.ndarray  # (dim,) unit
     tokens: np.ndarray  # (tokens, dim) unit rows, [CLS] and [SEP] left out
     content: np.ndarray  # (tokens,) bool: pieces of words that are not stop words
+    pieces: tuple[str, ...] = ()  # the word pieces the rows are of
 
 
 def content_pieces(pieces: Sequence[str]) -> np.ndarray:
@@ -186,7 +187,7 @@ class TorchEncoder:
     def encode_question(self, question: str) -> QuestionVectors:
         vector, tokens = self.encode_with_tokens([question])
         pieces = self._model.tokenizer.tokenize(question)[:len(tokens.of(0))]
-        return QuestionVectors(vector[0], tokens.of(0), content_pieces(pieces))
+        return QuestionVectors(vector[0], tokens.of(0), content_pieces(pieces), tuple(pieces))
 
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length: longer inputs are truncated alike
@@ -253,7 +254,7 @@ class OnnxEncoder:
         vectors, tokens = self.encode_with_tokens([question])
         # Cut by position, as _embed cuts the rows: a question may contain "[SEP]" itself.
         pieces = self._tokenizer.encode(question).tokens[1:-1]
-        return QuestionVectors(vectors[0], tokens.of(0), content_pieces(pieces))
+        return QuestionVectors(vectors[0], tokens.of(0), content_pieces(pieces), tuple(pieces))
 
     def _encode(self, texts: list[str], progress: Callable[[int, int], None] | None,
                 with_tokens: bool, threads: int | None = None

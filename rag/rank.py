@@ -278,7 +278,7 @@ def _bigram(q: QuestionTerms, present: set[str], sequence: tuple[str, ...]) -> f
 
 
 def token_alignment(question: QuestionVectors, tokens: np.ndarray, firsts: np.ndarray,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    matched: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Late interaction (MaxSim, as ColBERT scores) with each of several sentences, whose
     token vectors are `tokens`, the sentence's rows starting at `firsts`: each question
     token's best cosine with any token of the sentence. Returns, per sentence, the mean over
@@ -292,8 +292,34 @@ def token_alignment(question: QuestionVectors, tokens: np.ndarray, firsts: np.nd
     filled = lengths > 0
     best = np.zeros((len(question.tokens), n), dtype=np.float32)
     best[:, filled] = np.maximum.reduceat(cosines, firsts[filled], axis=1)
+    if matched is not None:  # (question tokens x sentences) pieces taken as found
+        best[matched & filled] = 1.0
     content = best[question.content] if question.content.any() else best
     return best.mean(axis=0) * filled, content.min(axis=0) * filled
+
+
+def _topic_pieces(vectors: QuestionVectors, candidates: list[ScoredSentence],
+                  retriever: Retriever) -> np.ndarray | None:
+    """(question tokens x candidates): the pieces of the question's words that name the
+    subject of the candidate's article (Retriever.topic_terms), which each of its sentences
+    is about though few name it; None when there are none."""
+    if not vectors.pieces:
+        return None
+    words: list[str] = []
+    owner = []  # the word each piece is of
+    for piece in vectors.pieces:
+        if piece.startswith("##") and words:
+            words[-1] += piece[2:]
+        else:
+            words.append(piece)
+        owner.append(len(words) - 1)
+    terms = [frozenset(retriever.analyzer.terms(w)) for w in words]
+    out = np.zeros((len(vectors.pieces), len(candidates)), dtype=bool)
+    for j, c in enumerate(candidates):
+        topic = retriever.topic_terms(c.sentence.doc)
+        if topic:
+            out[:, j] = [bool(terms[o] & topic) for o in owner]
+    return out if out.any() else None
 
 
 def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSentence],
@@ -305,12 +331,14 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
     negated = bool(_NEGATION.search(question))
     asks_person = "PERSON" in q.labels and not asks_for_organization(question)
     alignments, weakest = token_alignment(vectors, *retriever.sentence_tokens(
-        [c.index for c in candidates]))
+        [c.index for c in candidates]), _topic_pieces(vectors, candidates, retriever))
     rows, spans = [], []
     for n, c in enumerate(candidates):
         s, i = c.sentence, c.index
         span = answer_entity(s, q.labels, question) if q.labels else None
         spans.append(span)
+        # the article's subject is in every sentence of it, though few name it
+        topic = retriever.topic_terms(s.doc)
         paragraph = retriever.paragraph_terms(i)
         sentence = retriever.sentence_terms(i)
         window = retriever.window_terms(i)
@@ -320,15 +348,15 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             "paragraph": _share(q, paragraph),
             "rest": _share(q, sentence, rest) if rest else c.lexical,
             "rest_window": _share(q, window, rest) if rest else _share(q, window),
-            "salient_missing": _share(q, sentence, q.salient, missing=True),
-            "salient_missing_paragraph": _share(q, paragraph, q.salient, missing=True),
+            "salient_missing": _share(q, sentence | topic, q.salient, missing=True),
+            "salient_missing_paragraph": _share(q, paragraph | topic, q.salient, missing=True),
             "bigram": _bigram(q, sentence, retriever.sentence_sequence(i)), "chunk": c.chunk_score,
             "type_match": float(bool(q.labels) and span is not None),
             "type_missing": float(bool(q.labels) and span is None),
             "title": float(s.paragraph == 0), "words": math.log1p(len(words)),
             "leaning": float(bool(words) and words[0].lower().strip("“\"'") in _LEANING),
             "window_cosine": c.window_cosine, "paragraph_cosine": c.paragraph_cosine,
-            "rarest_missing": float(bool(rarest - window)),
+            "rarest_missing": float(bool(rarest - window - topic)),
             "negation_mismatch": float(negated != bool(_NEGATION.search(s.text))),
             # Missing from the article itself, not from the corpus: the same at any corpus size.
             "article_missing": _share(q, retriever.document_terms(s.doc), missing=True),

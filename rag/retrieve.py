@@ -153,6 +153,30 @@ class Retriever:
         """Terms of all quotable sentences of one document."""
         return self._document_terms.get(doc, set())
 
+    @cached_property
+    def _topic_terms(self) -> dict[str, frozenset[str]]:
+        titles: dict[str, set[str]] = {}
+        # per document and term: [capitalized within a sentence, in lower case] in the body
+        cases: dict[str, dict[str, list[int]]] = {}
+        for s, terms in zip(self.index.sentences, self._sentence_terms):
+            if s.paragraph == 0:
+                titles.setdefault(s.doc, set()).update(terms)
+                continue
+            counts = cases.setdefault(s.doc, {})
+            for n, word in enumerate(re.findall(r"[\w’'-]+", s.text)):
+                if n == 0 or not word[:1].isalpha():
+                    continue  # a sentence's first word, a number: either way
+                for term in self.analyzer.terms(word):
+                    counts.setdefault(term, [0, 0])[word[:1].islower()] += 1
+        return {doc: frozenset(t for t in terms if (c := cases.get(doc, {}).get(t)) and c[0] > c[1])
+                for doc, terms in titles.items()}
+
+    def topic_terms(self, doc: str) -> frozenset[str]:
+        """Terms of the names in a document's headline, those its body writes capitalized
+        ("tidewater" of "Tidewater Music Festival Cancels …", not "festival"): what all of
+        its sentences are about, though most say "the festival"."""
+        return self._topic_terms.get(doc, frozenset())
+
     def sentence_tokens(self, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Token vectors of these sentences of the index, stacked (float32), and where each
         sentence's rows start."""

@@ -238,7 +238,7 @@ def two_articles(tmp_path_factory, encoder):
 def test_a_rewritten_follow_up_is_also_ranked_by_its_own_words(two_articles):
     conversation = two_articles.conversation()
     first = conversation.ask("How much did the jury award the Riverside Terrace tenants?")
-    assert "$2.7 million to 23 former tenants" in first.answer
+    assert "$2.7 million" in first.answer.lower()  # the headline's or the lead's
     follow = conversation.ask("How much of that was punitive?")
     assert follow.interpreted_as == ("How much did the jury award the Riverside Terrace "
                                      "tenants? How much of that was punitive?")

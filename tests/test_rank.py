@@ -9,8 +9,8 @@ import pytest
 
 from rag import Chatbot, Settings
 from rag.build import build_index
-from rag.rank import (QUESTION_FEATURES, SENTENCE_FEATURES, Params, question_terms,
-                      sentence_features, shipped_params)
+from rag.rank import (QUESTION_FEATURES, SENTENCE_FEATURES, Params, _topic_pieces,
+                      question_terms, sentence_features, shipped_params)
 
 DATA = Path(__file__).parent / "data"
 ARTICLE = DATA / "rank" / "cumuto-floods.txt"
@@ -153,3 +153,29 @@ def test_the_lead_paragraph_is_marked_for_the_model(alone):
         assert row[lead] == float(candidate.sentence.paragraph == 1)
     assert any(c.sentence.paragraph == 1 for c in found.candidates)
     assert shipped_params().sentence.weights[lead] < 0
+
+
+def test_the_names_of_the_headline_are_the_subject_of_every_sentence(tmp_path, encoder):
+    raw = tmp_path / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "festival.txt").write_text(
+        "Tidewater Music Festival Cancels 2025 Edition\n\n"
+        "The Tidewater Music Festival, which has drawn folk music fans to Lunenburg every July "
+        "for three decades, has cancelled its 2025 edition, organizers said Tuesday.\n\n"
+        "The festival also lost its title sponsor in November when Maritime Credit Union "
+        "ended a 12-year partnership worth about C$150,000 a year.\n\n"
+        "\"This was the hardest decision any of us have had to make,\" said Claire Fontaine, "
+        "the board's chair. The festival relies on about 450 volunteers each summer.\n",
+        encoding="utf-8")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    build_index(settings, encoder=encoder)
+    bot = Chatbot(settings)
+    retriever = bot.retriever
+    # the body writes "Tidewater" capitalized, "music" and "festival" in lower case too
+    assert retriever.topic_terms("festival") == {"tidewat"}
+    found = retriever.retrieve("Which sponsor pulled out of Tidewater?")
+    pieces = _topic_pieces(found.vectors, found.candidates, retriever)
+    marked = {found.vectors.pieces[i] for i in range(len(found.vectors.pieces)) if pieces[i].all()}
+    assert marked == {"tide", "##water"}
+    # so a sentence that says "the festival" is not behind the lead for lacking the name
+    assert "title sponsor" in bot.ask("Which sponsor pulled out of Tidewater?").answer
