@@ -6,7 +6,9 @@ competition into a confidence. Features are shares of the question's idf weight 
 the sentence, its neighbours and its paragraph, gaps to the question's best candidate,
 whether the expected kind of answer is there (who -> a name, a person's first, when -> a
 date, how much -> an amount), whether the question's names and numbers occur nearby at all,
-and whether the sentence is the headline or the lead paragraph. Parameters and the
+and whether the sentence is the headline or the lead paragraph. The names of the headline
+count as found in every sentence of their article, which is about them even where it
+says "the festival". Parameters and the
 abstention threshold are fitted by bench/fit_ranking.py and stored in
 rag/params/ranking.json; nothing here is tuned by hand.
 """

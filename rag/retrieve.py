@@ -168,7 +168,8 @@ class Retriever:
                     continue  # a sentence's first word, a number: either way
                 for term in self.analyzer.terms(word):
                     counts.setdefault(term, [0, 0])[word[:1].islower()] += 1
-        return {doc: frozenset(t for t in terms if (c := cases.get(doc, {}).get(t)) and c[0] > c[1])
+        return {doc: frozenset(t for t in terms
+                               if (case := cases.get(doc, {}).get(t)) and case[0] > case[1])
                 for doc, terms in titles.items()}
 
     def topic_terms(self, doc: str) -> frozenset[str]:
@@ -260,7 +261,8 @@ class Retriever:
         _ = (self._sentence_idf, self._vocabulary, self._chunk_sentences,
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
-             self.entity_kinds, self._sentence_starts, self._families, self._first_names)
+             self.entity_kinds, self._sentence_starts, self._families, self._first_names,
+             self._topic_terms)
         self.encoder.encode(["warm up"])
 
     @cached_property
