@@ -33,7 +33,8 @@ from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
-from rag.rank import Ranked, Ranker, Ranking, asks_for_kind, asks_for_organization
+from rag.rank import (Ranked, Ranker, Ranking, asks_for_kind, asks_for_name,
+                      asks_for_organization, names_new)
 from rag.store import read_pointer
 from rag.retrieve import Retriever, ScoredSentence
 
@@ -330,6 +331,11 @@ class Chatbot(Library):
             ranking = _mentioning(ranking, retriever,
                                   set(retriever.question_terms(steer.mentioning)))
         if steer.typed and ranking.ranked and ranking.ranked[0].span is None:
+            ranking = dataclasses.replace(ranking, abstained=True)
+        named = asks_for_name(query)
+        if named and ranking.ranked and not names_new(ranking.ranked[0].candidate.sentence,
+                                                      named, query):
+            # "What was the dealer's name?": a sentence that names no one does not say
             ranking = dataclasses.replace(ranking, abstained=True)
         titles = {d.doc: d.title for d in retriever.index.documents.values()}
         if steer.pinned is not None:

@@ -149,6 +149,44 @@ def asks_for_kind(question: str) -> bool:
 
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 
+# "What's his name?", "What was the dealer's name?", "What is the company's name?": a name
+# is asked for, a person's after his/her/their or a word for a person. Not "What is the
+# name of the alphabet …?", which a term may answer ("the binary alphabet").
+_PEOPLE_WORDS = (r"man|men|woman|women|person|people|boy|girl|child|son|daughter|wife|husband|"
+                 r"mother|father|friend|hiker|dealer|collector|driver|owner|buyer|seller|"
+                 r"neighbou?r|victim|suspect|witness|patient|student|worker|employee|tenant|"
+                 r"landlord|plaintiff|defendant|officer|agent|official|spokes(?:man|woman|person)|"
+                 r"pilot|passenger|resident|player|coach|captain|judge|lawyer|doctor|nurse|"
+                 r"teacher|singer|artist|author|founder|leader|chair|director|manager|"
+                 r"researcher|scientist|volunteer|member|fan|visitor|guest|customer|parent|"
+                 r"voter|organizer|staffer|reporter")
+_ASKS_NAME = re.compile(
+    rf"^\W*(?:and\s+|so\s+)?what(?:['’]s|\s+(?:is|was|are|were))\s+(?:(?P<pronoun>his|her|their)\s+"
+    rf"|the\s+(?:(?P<person>(?:[\w'’-]+\s+)?(?:{_PEOPLE_WORDS}))|[\w\s-]{{1,40}}?)['’]s?\s+)"
+    rf"(?:full\s+|first\s+|last\s+)?names?\b"
+    rf"|^\W*what(?:['’]s|\s+(?:is|was))\s+the\s+name\s+of\s+(?:the|that|this|his|her|their)\s+"
+    rf"(?P<of_person>(?:[\w'’-]+\s+)?(?:{_PEOPLE_WORDS}))s?\b", re.IGNORECASE)
+_NAMES = frozenset(("PERSON", "ORG", "GPE", "FAC", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
+                    "NORP", "LAW"))
+
+
+def asks_for_name(question: str) -> frozenset[str]:
+    """The entity kinds that would name what a question asks the name of ("What's the
+    hiker's name?" -> a person; "What is the company's name?" -> any name); empty for any
+    other question. Of several questions, the last one decides."""
+    last = re.split(r"(?<=\?)\s+", question.strip())[-1]
+    asked = _ASKS_NAME.match(last)
+    if asked is None:
+        return frozenset()
+    person = asked.group("pronoun") or asked.group("person") or asked.group("of_person")
+    return frozenset({"PERSON"}) if person else _NAMES
+
+
+def names_new(sentence: Sentence, labels: frozenset[str], question: str) -> bool:
+    """Whether the sentence holds a name of one of `labels` that the question does not."""
+    return any(e.label in labels and not _names(question, sentence.text_of(e))
+               for e in sentence.entities)
+
 
 def _names(question: str, name: str) -> bool:
     """Whether the question names `name` itself, as whole words ("Li" is not in "policy")."""

@@ -10,7 +10,7 @@ import pytest
 from rag import Chatbot, Settings
 from rag.build import build_index
 from rag.rank import (QUESTION_FEATURES, SENTENCE_FEATURES, Params, _topic_pieces,
-                      question_terms, sentence_features, shipped_params)
+                      asks_for_name, question_terms, sentence_features, shipped_params)
 
 DATA = Path(__file__).parent / "data"
 ARTICLE = DATA / "rank" / "cumuto-floods.txt"
@@ -155,8 +155,10 @@ def test_the_lead_paragraph_is_marked_for_the_model(alone):
     assert shipped_params().sentence.weights[lead] < 0
 
 
-def test_the_names_of_the_headline_are_the_subject_of_every_sentence(tmp_path, encoder):
-    raw = tmp_path / "corpus" / "raw"
+@pytest.fixture(scope="module")
+def festival(tmp_path_factory, encoder):
+    root = tmp_path_factory.mktemp("festival")
+    raw = root / "corpus" / "raw"
     raw.mkdir(parents=True)
     (raw / "festival.txt").write_text(
         "Tidewater Music Festival Cancels 2025 Edition\n\n"
@@ -165,12 +167,16 @@ def test_the_names_of_the_headline_are_the_subject_of_every_sentence(tmp_path, e
         "The festival also lost its title sponsor in November when Maritime Credit Union "
         "ended a 12-year partnership worth about C$150,000 a year.\n\n"
         "\"This was the hardest decision any of us have had to make,\" said Claire Fontaine, "
-        "the board's chair. The festival relies on about 450 volunteers each summer.\n",
+        "the board's chair. The festival relies on about 450 volunteers each summer.\n\n"
+        "A volunteer who has worked the gate since 2001 said the news left her in tears.\n",
         encoding="utf-8")
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
     build_index(settings, encoder=encoder)
-    bot = Chatbot(settings)
-    retriever = bot.retriever
+    return Chatbot(settings)
+
+
+def test_the_names_of_the_headline_are_the_subject_of_every_sentence(festival):
+    retriever = festival.retriever
     # the body writes "Tidewater" capitalized, "music" and "festival" in lower case too
     assert retriever.topic_terms("festival") == {"tidewat"}
     found = retriever.retrieve("Which sponsor pulled out of Tidewater?")
@@ -178,4 +184,27 @@ def test_the_names_of_the_headline_are_the_subject_of_every_sentence(tmp_path, e
     marked = {found.vectors.pieces[i] for i in range(len(found.vectors.pieces)) if pieces[i].all()}
     assert marked == {"tide", "##water"}
     # so a sentence that says "the festival" is not behind the lead for lacking the name
-    assert "title sponsor" in bot.ask("Which sponsor pulled out of Tidewater?").answer
+    assert "title sponsor" in festival.ask("Which sponsor pulled out of Tidewater?").answer
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("What was the dealer's name?", {"PERSON"}),
+    ("what's his name", {"PERSON"}),
+    ("What is the name of the man who found it?", {"PERSON"}),
+    ("Who sold it? What is the company's name?", {"PERSON", "ORG", "GPE", "FAC", "LOC",
+                                                  "PRODUCT", "EVENT", "WORK_OF_ART", "NORP",
+                                                  "LAW"}),
+    ("What is the name of the alphabet most commonly used?", set()),  # a term may answer
+    ("Who named the ship?", set()),
+])
+def test_questions_that_ask_for_a_name(question, kinds):
+    assert asks_for_name(question) == kinds
+
+
+def test_a_name_is_not_answered_by_a_sentence_that_names_no_one(festival):
+    assert "Claire Fontaine" in festival.ask("What is the name of the board's chair?").answer
+    # the article tells of the volunteer but never names her
+    for question in ("What is the volunteer's name?",
+                     "What's the name of the volunteer who worked the gate?"):
+        answer = festival.ask(question)
+        assert answer.abstained and "A volunteer who has worked the gate" in answer.quotes[0].text
