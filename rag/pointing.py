@@ -54,6 +54,7 @@ _SAID_AFTER = re.compile(rf"\b(?:{_SAYING_VERBS})(?:\s+\w+){{0,2}}\s+after\b", r
 _POINTS_BACK = re.compile(r"^\W*(?:that|this|these|those|such)\s+(?!(?:week|month|year|morning|"
                           r"afternoon|evening|weekend|season|time)s?\b)\w+", re.IGNORECASE)
 _PEOPLE = ("PERSON",)
+_SOURCES = ("ORG", "GPE", "NORP", "PRODUCT", "FAC")  # what may say something, by name
 
 
 def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> int | None:
@@ -168,7 +169,12 @@ def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int
             continue
         sentence = sentences[place]
         verb = _SAYING.search(sentence.text)
-        people = [e for e in sentence.entities if e.label in _PEOPLE]
+        people = [e for e in sentence.entities if e.label in _PEOPLE] or [
+            # "said Nadine Rourke" that the tagger took for an organization, "according
+            # to FireEye": a name right beside the verb
+            e for e in sentence.entities if verb and e.label in _SOURCES and (
+                0 <= e.start - (sentence.start + verb.end()) <= 1
+                or 0 <= sentence.start + verb.start() - e.end <= 1)]
         if verb and people:
             said = sentence.start + verb.start()
             person = min(people, key=lambda e: abs(e.start - said))

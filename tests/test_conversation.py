@@ -189,6 +189,17 @@ def test_who_said_that_is_the_person_quoted_in_or_right_after_the_answer():
     assert speaker(goes_on, 1)[0] == 0  # a quote that goes on from the sentence before
     assert speaker(sentences("Costs rose, Ana Ruiz said.", "Rents fell.", paragraphs=[4, 4]),
                    1) is None  # only a quote goes on
+    # a name the tagger took for an organization, or a source, right beside the verb
+    for text, name in (("“Audiences buy later,” said Nadine Rourke, the director.",
+                        "Nadine Rourke"),
+                       ("Hacking fell, according to FireEye and other firms.", "FireEye")):
+        at = text.index(name)
+        tagged = Sentence("d", "", 1, 0, len(text), text, (Entity("ORG", at, at + len(name)),))
+        assert speaker([tagged], 0) == (0, (at, at + len(name)))
+    unattributed = "Costs rose, the Atlantic Festivals Network said in a report on Monday."
+    far = unattributed.index("Monday")
+    assert speaker([Sentence("d", "", 1, 0, len(unattributed), unattributed,
+                             (Entity("DATE", far, far + 6),))], 0) is None
     assert who_said("“One two three four five six seven eight nine ten eleven,” he said.") == (
         "Who said “One two three four five six seven eight nine ten…”?")
 
