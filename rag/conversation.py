@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.chunk import without_possessive
+from rag.chunk import surname, without_possessive
 from rag.mentions import AUXILIARIES, PluralPhrase, Referent, plural_phrase, question_names
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
@@ -178,13 +178,19 @@ def _refers_back(question: str, pointers: re.Pattern[str] = _REFERS_BACK) -> boo
     return False
 
 
+def _mentions(question: str, name: str) -> bool:
+    """Whether the question holds the name, in any case, as whole words."""
+    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE))
+
+
 def _bound_plural(question: str, at: int) -> bool:
-    """Whether the word at `at` is a "they", "them" or "their" that a plural noun before it
-    in the same question names ("Will people who bought tickets get their money back?"),
-    not one the question asks about ("How many passes had they sold?")."""
+    """Whether the word at `at` is a "their" that a plural noun before it in the same
+    question names ("Will people who bought tickets get their money back?"), not one the
+    question asks about ("How many passes had they sold?"). Not "them": "the security
+    worries about them" are not about themselves."""
     end = question.find(" ", at)
     word = question[at:end if end > 0 else len(question)].strip("?!.,;:").lower()
-    before = plural_phrase(question[:at]) if word in _PLURAL else None
+    before = plural_phrase(question[:at]) if word == "their" else None
     return before is not None and not before.asked
 
 
@@ -292,7 +298,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         return None
     if _POINTS_INTO.search(question):
         return None
-    out, changed, complete, used = [], False, True, set()
+    out, changed, complete, used, named_here = [], False, True, set(), False
     tokens = re.split(r"(\W+)", question)
     for place, token in enumerate(tokens):
         lower = token.lower()
@@ -324,6 +330,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if (r.label in kind or kind is _PLACES
                                              and _FACILITY.search(r.text))
+
                          and not (unlike and names.pronoun_of(r.text) == unlike)
                          and not (kind is not _PEOPLE and _a_person(r, names))
                          # no nationality ("Chinese" in "Chinese hackers")
@@ -343,6 +350,16 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
                 out.append(_sentence_case(named) if token[:1].isupper() else named)
                 changed = True
             continue
+        if referent is not None and referent not in used and any(
+                _mentions(question, name) for name in (referent.text, *(
+                    (names.short_name(referent.text), surname(referent.text))
+                    if kind is _PEOPLE else ()))):
+            # the question names it itself: "What did Baptiste take with him?" is his, and
+            # "what does china have to do under it?" is not under China: the topic tells
+            complete = complete and kind is _PEOPLE
+            named_here = True
+            out.append(token)
+            continue
         if referent is None or referent in used:
             # none: left for the topic to explain; named already: "What did Baptiste take
             # with him?", not "… with Baptiste?"
@@ -359,7 +376,10 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
                                                    "".join(out), re.IGNORECASE)
         out.append(("in " if placed else "") + name + suffix)
         changed = True
-    return ("".join(out), complete) if changed else None
+    if not changed:
+        # "What did Tom Baptiste take with him?": standalone as asked
+        return (question, True) if named_here and complete else None
+    return "".join(out), complete
 
 
 def _settings(question: str, referents: tuple[Referent, ...]) -> frozenset[str]:

@@ -85,8 +85,8 @@ class PluralPhrase:
 def plural_phrase(question: str) -> PluralPhrase | None:
     """The latest plural noun phrase a question names ("How many artifacts is the museum
     returning?" -> "the artifacts", "How did it end up with the Moche vessels?" -> "the
-    Moche vessels"); of a part's several, the first, which its question is about; None when
-    it names none."""
+    Moche vessels"), else two names it joins by "and" ("Huawei and ZTE"); of a part's
+    several, the first, which its question is about; None when it names none."""
     for part in reversed(re.findall(r"[^?]+\??", question)):
         words = re.findall(r"[\w’'.-]+", part)
         for at, word in enumerate(words):
@@ -116,4 +116,10 @@ def plural_phrase(question: str) -> PluralPhrase | None:
                 if opener.lower() in _NOT_NAMES or opener.lower() in AUXILIARIES:
                     break
             return PluralPhrase(named, asked)
+        # names joined by "and": "What has the Pentagon done about Huawei and ZTE?"
+        names = [n.text for n in question_names(part)]
+        for first, second in zip(names, names[1:]):
+            if re.search(rf"(?<![\w-]){re.escape(first)}(?:['’]s)?\s+and\s+{re.escape(second)}"
+                         rf"(?![\w-])", part):
+                return PluralPhrase(f"{first} and {second}", False)
     return None

@@ -43,6 +43,8 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
                 r"\bwhat (price|amount)\b|\bwhat (does|did|will|would) .{1,40} cost\b|"
                 r"\bhow (expensive|costly)\b", re.I), frozenset({"MONEY"})),
     (re.compile(r"\bhow much\b", re.I), frozenset({"MONEY", "QUANTITY", "PERCENT", "CARDINAL"})),
+    # "how far back", "how long ago": since when
+    (re.compile(r"\bhow (far back|long ago)\b", re.I), frozenset({"DATE", "TIME"})),
     (re.compile(r"\bhow many\b|\bwhat (percentage|share|number)\b|"
                 r"\bhow (far|big|large|tall|high|fast)\b|\bhow did .{1,40} vote\b", re.I),
      frozenset({"CARDINAL", "QUANTITY", "PERCENT"})),

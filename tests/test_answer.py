@@ -30,6 +30,8 @@ def quote(**fields):
     ("Who banned ZTE? Why?", set()),
     ("What did the committee pass? When?", {"DATE"}),
     ("Can a packet be sent empty?  If so, is it billable?", set()),
+    ("How far back do the worries go?", {"DATE", "TIME"}),  # since when, not a distance
+    ("How far is the shelter from the fire?", {"CARDINAL", "QUANTITY"}),
 ])
 def test_expected_labels_type_the_question(question, labels):
     assert expected_labels(question) >= labels and (labels or not expected_labels(question))

@@ -708,6 +708,23 @@ def test_they_that_the_question_itself_names_is_no_pointer_back():
         "how many passes had they sold")
 
 
+def test_a_pronoun_is_not_a_name_its_own_question_holds():
+    # "it" is the deal the topic is about, not China, which the question names itself
+    deal = turn("did the US and China reach a trade deal?", ("China", "GPE"))
+    assert standalone("what does china have to do under it", deal, 2)[0] == (
+        "did the US and China reach a trade deal? What does china have to do under it")
+    # "him" is Baptiste's own, and the question stands as asked
+    baptiste = turn("Who is Tom Baptiste?", ("Tom Baptiste", "PERSON"),
+                    ("Rosa Delgado", "PERSON"))
+    for question in ("What did Baptiste take with him?", "What did Tom Baptiste take with him?"):
+        assert standalone(question, baptiste, 2)[0] == question
+    # "them" after a plural is still a pointer back: the worries are about Huawei and ZTE
+    pentagon = turn("What has the Pentagon done about Huawei and ZTE?", ("Pentagon", "ORG"),
+                    ("Huawei", "ORG"), ("ZTE", "ORG"))
+    assert standalone("how far back do the security worries about them go", pentagon, 3)[0] == (
+        "how far back do the security worries about Huawei and ZTE go")
+
+
 def test_a_follow_up_after_an_abstention_stays_on_the_article_of_the_latest_answer(
         two_articles):
     conversation = two_articles.conversation()
@@ -759,6 +776,7 @@ def test_what_does_he_mean_is_answered_with_the_words_that_go_on(bot):
     ("Which company makes the chips?", "the chips"),  # "makes" is a verb
     ("Who says so?", None), ("What happens next?", None), ("Why was ZTE banned?", None),
     ("Is the news serious?", None),
+    ("What has the Pentagon done about Huawei and ZTE?", "Huawei and ZTE"),  # names joined
 ])
 def test_the_plural_phrase_a_question_names(question, phrase):
     found = plural_phrase(question)
