@@ -247,12 +247,16 @@ class Chatbot(Library):
 
     def _question_referents(self, question: str,
                             kind_of: Callable[[str], str] | None = None) -> tuple[Referent, ...]:
-        """Names in a question, with their entity kind: `kind_of`'s (a conversation's, see
-        Conversation.ask), else the one the articles give."""
+        """Names in a question, in its order, with their entity kind: `kind_of`'s (a
+        conversation's, see Conversation.ask), else the one the articles give. A name typed
+        in lower case counts as the articles write it ("kaspersky": Kaspersky)."""
         kind_of = kind_of or self.retriever.kind_of
         person = person_asked_about(question)
-        return tuple(Referent(r.text, kind_of(r.text) or ("PERSON" if r.text == person else ""),
-                              True) for r in question_names(question))
+        names = [r.text for r in question_names(question)]
+        names += self.retriever.names_written_lowercase(question)
+        names.sort(key=lambda name: question.lower().find(name.lower()))
+        return tuple(Referent(name, kind_of(name) or ("PERSON" if name == person else ""), True)
+                     for name in names)
 
     def _referents(self, answer: Answer, question: str,
                    kind_of: Callable[[str], str] | None = None,

@@ -94,6 +94,10 @@ class Retrieved:
     candidates: list[ScoredSentence]
 
 
+# Entity kinds that are amounts or dates, not names.
+_AMOUNTS = frozenset(("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"))
+
+
 class Retriever:
     """Owns the BM25 tables built from an Index; the encoder embeds questions."""
 
@@ -262,7 +266,7 @@ class Retriever:
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
              self.entity_kinds, self._sentence_starts, self._families, self._first_names,
-             self._topic_terms)
+             self._topic_terms, self._written_names)
         self.encoder.encode(["warm up"])
 
     @cached_property
@@ -473,6 +477,42 @@ class Retriever:
                    for found in described.finditer(document.text)
                    if all(w.search(found.group()) for w in wanted)]
         return min(lengths) if lengths else None
+
+    @cached_property
+    def _written_names(self) -> dict[str, str]:
+        """A name's words in lower case -> as the articles write it most often, for the
+        names they write capitalized ("kaspersky" -> "Kaspersky", "white house" -> "White
+        House"); amounts and dates are no names."""
+        written: dict[str, dict[str, int]] = {}
+        for s in self.index.sentences:
+            for e in s.entities:
+                if e.label in _AMOUNTS:
+                    continue
+                text = re.sub(r"^[Tt]he\s+", "", without_possessive(s.text_of(e)))
+                forms = written.setdefault(text.lower(), {})
+                forms[text] = forms.get(text, 0) + 1
+        best = {key: max(forms, key=forms.get) for key, forms in written.items()}
+        return {key: text for key, text in best.items()
+                if text[:1].isupper() and key not in STOPWORDS}
+
+    def names_written_lowercase(self, question: str) -> list[str]:
+        """The names a question writes in lower case ("how did they treat kaspersky?"), as
+        the articles write them, longest first where they overlap ("white house", not
+        "house")."""
+        words = re.findall(r"[\w’'.-]+", question)
+        found, at = [], 0
+        while at < len(words):
+            for n in (4, 3, 2, 1):
+                span = words[at:at + n]
+                key = " ".join(without_possessive(w) if i == len(span) - 1 else w
+                               for i, w in enumerate(span)).lower()
+                if len(span) == n and span[0].islower() and key in self._written_names:
+                    found.append(self._written_names[key])
+                    at += n
+                    break
+            else:
+                at += 1
+        return found
 
     def kind_of(self, name: str) -> str:
         """The entity kind the articles most often give a name ("ORG"), else ""."""

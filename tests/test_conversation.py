@@ -708,6 +708,18 @@ def test_they_that_the_question_itself_names_is_no_pointer_back():
         "how many passes had they sold")
 
 
+def test_a_name_typed_in_lower_case_is_the_name(bot):
+    retriever = bot.retriever
+    assert retriever.names_written_lowercase(
+        "how did the trump administration treat kaspersky compared to ZTE") == [
+        "Trump", "Kaspersky"]
+    assert retriever.names_written_lowercase("is the ban over") == []
+    conversation = bot.conversation()
+    conversation.ask("how did the trump administration treat kaspersky compared to ZTE")
+    assert conversation.ask("did they try to get the ban lifted").interpreted_as == (
+        "did Kaspersky try to get the ban lifted")
+
+
 def test_a_pronoun_is_not_a_name_its_own_question_holds():
     # "it" is the deal the topic is about, not China, which the question names itself
     deal = turn("did the US and China reach a trade deal?", ("China", "GPE"))
