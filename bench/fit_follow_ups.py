@@ -6,7 +6,9 @@ Asks the development conversation sets (eval/conversations.jsonl and
 eval/conversations-zte.jsonl on corpus/, eval/conversations-articles.jsonl on
 eval/articles, eval/conversations-more.jsonl on eval/articles-more,
 eval/conversations-fresh.jsonl on eval/articles-fresh, eval/conversations-blind.jsonl on
-eval/articles-blind; never eval/conversations-test.jsonl) turn by turn, and keeps, for every follow-up that was
+eval/articles-blind, eval/conversations-zte-blind.jsonl on corpus/,
+eval/conversations-blind2.jsonl on eval/articles-blind2; never
+eval/conversations-test.jsonl) turn by turn, and keeps, for every follow-up that was
 rewritten, its confidence and whether its best quote is right (an unanswerable turn: never).
 Each threshold of a grid is scored by the follow-ups answered right (above it) plus the
 unanswerable ones abstained on (below it). Prints each set scored with the threshold that
@@ -32,7 +34,9 @@ SETS = (("eval/conversations.jsonl", "corpus"), ("eval/conversations-zte.jsonl",
         ("eval/conversations-articles.jsonl", "eval/articles"),
         ("eval/conversations-more.jsonl", "eval/articles-more"),
         ("eval/conversations-fresh.jsonl", "eval/articles-fresh"),
-        ("eval/conversations-blind.jsonl", "eval/articles-blind"))
+        ("eval/conversations-blind.jsonl", "eval/articles-blind"),
+        ("eval/conversations-zte-blind.jsonl", "corpus"),
+        ("eval/conversations-blind2.jsonl", "eval/articles-blind2"))
 GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.31)
 
 
