@@ -28,6 +28,11 @@ _OPENS_ITEM = re.compile(r"^\W*(first|second|third|fourth|fifth|final|last)(?:ly
 # Verbs that attribute words to someone, in "who said that?" and in the sentence quoted.
 _SAYING_VERBS = ("said|says|told|tells|warned|warns|declared|declares|argued|argues|added|adds|"
                  "wrote|writes|stated|claimed|claims|noted")  # not "states": the United States
+# Verbs that also tell who is speaking, though what follows is seldom a quote that explains
+# ("Osei urged consumers not to eat …"): for finding the speaker only.
+_ATTRIBUTING = re.compile(rf"\b({_SAYING_VERBS}|urged|urges|explained|explains|insisted|"
+                          r"insists|cautioned|cautions|acknowledged|acknowledges|admitted|"
+                          r"stressed|predicted|announced|according to)\b", re.IGNORECASE)
 _WHO_SAID = re.compile(rf"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:who\s+(?:{_SAYING_VERBS})"
                        r"(?:\s+(?:that|this|it|so))?|says\s+who|according\s+to\s+(?:who|whom))\W*$",
                        re.IGNORECASE)
@@ -168,7 +173,7 @@ def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int
                 or sentences[place].paragraph != sentences[at].paragraph):
             continue
         sentence = sentences[place]
-        verb = _SAYING.search(sentence.text)
+        verb = _ATTRIBUTING.search(sentence.text)
         people = [e for e in sentence.entities if e.label in _PEOPLE] or [
             # "said Nadine Rourke" that the tagger took for an organization, "according
             # to FireEye": a name right beside the verb

@@ -189,6 +189,10 @@ def test_who_said_that_is_the_person_quoted_in_or_right_after_the_answer():
     assert speaker(goes_on, 1)[0] == 0  # a quote that goes on from the sentence before
     assert speaker(sentences("Costs rose, Ana Ruiz said.", "Rents fell.", paragraphs=[4, 4]),
                    1) is None  # only a quote goes on
+    # a call to do something tells who speaks too, not only "said"
+    urged = sentences("Ana Ruiz, an epidemiologist, urged consumers not to eat them.",
+                      "“Freezing does not kill it,” Tom Berg said.", paragraphs=[4, 4])
+    assert speaker(urged, 0)[0] == 0
     # a name the tagger took for an organization, or a source, right beside the verb
     for text, name in (("“Audiences buy later,” said Nadine Rourke, the director.",
                         "Nadine Rourke"),
