@@ -204,8 +204,10 @@ def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -
         return not names_its_subject or _refers_back(question)
     if _refers_back(question):
         return True
-    if content_terms <= 2 and _REACTS.search(question):
-        return True  # "How did lawmakers react?": to what the turn before told
+    if (content_terms <= 2 and _REACTS.search(question)
+            or content_terms <= 3 and _INDEFINITE.search(question)):  # ("anyone" counts)
+        # "How did lawmakers react?", "did anyone get charged?": in what the turn before told
+        return True
     if (content_terms == 1 and not _NAMES_A_SUBJECT.search(question)
             and not any(kind_of(n.text) for n in question_names(question))):
         # too little to stand alone ("Starting when?", "How many refused?"), where "What
@@ -218,6 +220,8 @@ def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -
 # to the offer?").
 _REACTS = re.compile(r"\b(?:react(?:ed|s)?|respond(?:ed|s)?|reply|replied|reaction|response)"
                      r"\b(?!\s+(?:to|on|about)\b)", re.IGNORECASE)
+_INDEFINITE = re.compile(r"\b(?:anyone|anybody|anything|someone|somebody|something|everyone|"
+                         r"everybody|nobody|no one)\b", re.IGNORECASE)
 _NAMES_A_SUBJECT = re.compile(r"\b(the|an?|is|are|was|were)\b", re.IGNORECASE)
 # "What about drivers?", "And for seniors?", "How about the monthly pass?": the new subject.
 _ABOUT = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|(?<=and\s)|"

@@ -513,6 +513,8 @@ def test_who_said_a_quote_that_goes_on_is_who_began_it(bot):
     ("How did lawmakers react?", True),  # a reaction to what the turn before told
     ("Did the government respond to the offer?", False),  # it says to what
     ("How did residents react at the council meeting on the mall?", False),  # its own subject
+    ("did anyone get charged", True),  # anyone in what the turn before told
+    ("Has anyone gotten sick from the recalled Harlow Creek meals?", False),
 ])
 def test_which_questions_lean_on_the_turn_before(question, depends):
     previous = turn("Why did Victor Alvarez vote against raising fares?", ("Victor Alvarez", "PERSON"))
@@ -520,7 +522,8 @@ def test_which_questions_lean_on_the_turn_before(question, depends):
                "Where will the rest come from?": 2, "What did the mayor say?": 1,
                "Why did the council approve that plan?": 3, "Was that the reason?": 1,
                "What is inflation?": 1, "How did lawmakers react?": 2,
-               "Did the government respond to the offer?": 3}.get(question, 4)
+               "Did the government respond to the offer?": 3,
+               "did anyone get charged": 3}.get(question, 5)
     rewritten, _ = standalone(question, previous, content)
     assert (rewritten != question) == depends
 
