@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.chunk import surname, without_possessive
-from rag.mentions import AUXILIARIES, PluralPhrase, Referent, plural_phrase, question_names
+from rag.mentions import (AUXILIARIES, PluralPhrase, Referent, bound_plural, is_site,
+                          mentions, places_set_in, plural_phrase, question_names)
 
 _PERSON = {"he": "", "him": "", "his": "’s", "she": "", "her": "", "hers": "’s"}
 _THING = {"it": "", "its": "’s", "they": "", "them": "", "their": "’s"}
@@ -115,7 +116,7 @@ def standalone(question: str, previous: Turn | None, content_terms: int,
     plural = (plural_phrase(previous.interpreted_as)
               if any(w.lower() in _PLURAL for w in re.findall(r"\w+", question)) else None)
     substituted = _substitute(described, previous.referents, names, plural,
-                              _settings(previous.interpreted_as, previous.referents))
+                              places_set_in(previous.interpreted_as, previous.referents))
     if substituted is not None:
         text, complete = substituted
         if complete:
@@ -172,26 +173,10 @@ def _refers_back(question: str, pointers: re.Pattern[str] = _REFERS_BACK) -> boo
             before = question[:word.start()].split()
             if before and before[-1].lower() not in _BEFORE_POINTER:
                 continue
-        if _bound_plural(question, word.start()):
+        if bound_plural(question, word.start()):
             continue
         return True
     return False
-
-
-def _mentions(question: str, name: str) -> bool:
-    """Whether the question holds the name, in any case, as whole words."""
-    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE))
-
-
-def _bound_plural(question: str, at: int) -> bool:
-    """Whether the word at `at` is a "their" that a plural noun before it in the same
-    question names ("Will people who bought tickets get their money back?"), not one the
-    question asks about ("How many passes had they sold?"). Not "them": "the security
-    worries about them" are not about themselves."""
-    end = question.find(" ", at)
-    word = question[at:end if end > 0 else len(question)].strip("?!.,;:").lower()
-    before = plural_phrase(question[:at]) if word == "their" else None
-    return before is not None and not before.asked
 
 
 def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -> bool:
@@ -306,7 +291,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
     tokens = re.split(r"(\W+)", question)
     for place, token in enumerate(tokens):
         lower = token.lower()
-        if _bound_plural(question, sum(map(len, tokens[:place]))):
+        if bound_plural(question, sum(map(len, tokens[:place]))):
             out.append(token)  # "… people who bought tickets get their money back?"
             continue
         kind = _PEOPLE if lower in _PERSON else _THINGS if lower in _THING else (
@@ -327,13 +312,13 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         if kind is _PLACES:
             # "there" is a site (Eastgate Mall, which the tagger may call a product) before
             # the town it is in, and a place before an organization
-            pool = sorted(pool, key=lambda r: (not _FACILITY.search(r.text), r.label == "ORG"))
+            pool = sorted(pool, key=lambda r: (not is_site(r.text), r.label == "ORG"))
         elif kind is _PEOPLE:  # "he" is a person the article names in full before "Twitter"
             pool = sorted(pool, key=lambda r: not names.named_in_full(r.text))
         # "she" skips a man the article calls "he", and the other way round
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if (r.label in kind or kind is _PLACES
-                                             and _FACILITY.search(r.text))
+                                             and is_site(r.text))
 
                          and not (unlike and names.pronoun_of(r.text) == unlike)
                          and not (kind is not _PEOPLE and _a_person(r, names))
@@ -355,7 +340,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
                 changed = True
             continue
         if referent is not None and referent not in used and any(
-                _mentions(question, name) for name in (referent.text, *(
+                mentions(question, name) for name in (referent.text, *(
                     (names.short_name(referent.text), surname(referent.text))
                     if kind is _PEOPLE else ()))):
             # the question names it itself: "What did Baptiste take with him?" is his, and
@@ -386,25 +371,6 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
     return "".join(out), complete
 
 
-def _settings(question: str, referents: tuple[Referent, ...]) -> frozenset[str]:
-    """The referents `question` names only as where something is ("in Scotland", "along
-    the Gulf Coast"), never as what it is about."""
-    def only_locative(name: str) -> bool:
-        mentions = [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
-                                                    question)]
-        return bool(mentions) and all(_LOCATIVE.search(question[:at]) for at in mentions)
-    return frozenset(r.text for r in referents if r.label in ("GPE", "LOC")
-                     and only_locative(r.text))
-
-
-_LOCATIVE = re.compile(r"\b(?:in|at|along|across|near|throughout|around|inside|outside|within)"
-                       r"\s+(?:the\s+)?$", re.IGNORECASE)
-# The last word of a site's name: "there" is more likely it than the town it is in.
-_FACILITY = re.compile(r"\b(?:mall|center|centre|park|stadium|arena|airport|school|elementary|"
-                       r"academy|college|university|hospital|clinic|museum|library|station|plant|"
-                       r"factory|mill|mine|port|harbou?r|bridge|hall|tower|building|campus|"
-                       r"campground|church|cathedral|prison|base|square|terrace|field|farm|"
-                       r"theat(?:er|re)|hotel|inn|restaurant)$", re.IGNORECASE)
 _PLURAL = frozenset(("they", "them", "their"))
 _CONTRACTED = frozenset(("re", "ve", "ll", "d", "s", "m"))
 _PLACE_PREPOSITIONS = "in|at|to|from|near|into|inside|outside|around|through|across"

@@ -1,6 +1,7 @@
-"""What a question mentions: the names it holds, the person a "Who is …?" asks about, and
-the plural thing a later "they" may be. Conversations (conversation.py) and the rules that
-point at sentences (pointing.py) read questions with these."""
+"""What a question mentions: the names it holds, the person a "Who is …?" asks about, the
+plural thing a later "they" may be, the places it is only set in, and sites. Conversations
+(conversation.py) and the rules that point at sentences (pointing.py) read questions with
+these."""
 
 from __future__ import annotations
 
@@ -123,3 +124,46 @@ def plural_phrase(question: str) -> PluralPhrase | None:
                          rf"(?![\w-])", part):
                 return PluralPhrase(f"{first} and {second}", False)
     return None
+
+
+def mentions(question: str, name: str) -> bool:
+    """Whether the question holds the name, in any case, as whole words."""
+    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE))
+
+
+def bound_plural(question: str, at: int) -> bool:
+    """Whether the word at `at` is a "their" that a plural noun before it in the same
+    question names ("Will people who bought tickets get their money back?"), not the thing
+    it asks about ("How many passes did their staff sell?"). Not "them": "the security
+    worries about them" are not about themselves."""
+    end = question.find(" ", at)
+    word = question[at:end if end > 0 else len(question)].strip("?!.,;:").lower()
+    before = plural_phrase(question[:at]) if word == "their" else None
+    return before is not None and not before.asked
+
+
+def places_set_in(question: str, referents: tuple[Referent, ...]) -> frozenset[str]:
+    """The referents `question` names only as where something is ("in Scotland", "along
+    the Gulf Coast"), never as what it is about."""
+    def only_locative(name: str) -> bool:
+        starts = [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
+                                                  question)]
+        return bool(starts) and all(_LOCATIVE.search(question[:at]) for at in starts)
+    return frozenset(r.text for r in referents if r.label in ("GPE", "LOC")
+                     and only_locative(r.text))
+
+
+_LOCATIVE = re.compile(r"\b(?:in|at|along|across|near|throughout|around|inside|outside|within)"
+                       r"\s+(?:the\s+)?$", re.IGNORECASE)
+# The last word of a site's name.
+_SITE = re.compile(r"\b(?:mall|center|centre|park|stadium|arena|airport|school|elementary|"
+                   r"academy|college|university|hospital|clinic|museum|library|station|plant|"
+                   r"factory|mill|mine|port|harbou?r|bridge|hall|tower|building|campus|"
+                   r"campground|church|cathedral|prison|base|square|terrace|field|farm|"
+                   r"theat(?:er|re)|hotel|inn|restaurant)$", re.IGNORECASE)
+
+
+def is_site(name: str) -> bool:
+    """Whether a name is a site's ("Eastgate Mall", "Kingsmead Stadium"), whatever the
+    tagger called it: "there" is more likely it than the town it is in."""
+    return bool(_SITE.search(name))
