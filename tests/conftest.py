@@ -26,6 +26,21 @@ def encoder():
 
 
 @pytest.fixture(scope="session")
+def bot_over(encoder):
+    """bot_over(folder, {file name: text}): a chatbot over those articles, built with the
+    reference model in `folder`."""
+    def build(root: Path, articles: dict[str, str]) -> Chatbot:
+        raw = root / "corpus" / "raw"
+        raw.mkdir(parents=True)
+        for name, text in articles.items():
+            (raw / name).write_text(text, encoding="utf-8")
+        settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+        build_index(settings, encoder=encoder)
+        return Chatbot(settings)
+    return build
+
+
+@pytest.fixture(scope="session")
 def corpus_copy(tmp_path_factory):
     """A private copy of tests/data/corpus, built once; tests must not modify it."""
     root = tmp_path_factory.mktemp("shared")

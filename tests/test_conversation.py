@@ -855,19 +855,14 @@ def test_a_follow_up_asking_for_a_kind_is_not_answered_without_one(bot):
     assert not when.abstained and "April" in when.answer
 
 
-def test_a_title_tells_he_or_she(tmp_path, encoder):
-    raw = tmp_path / "corpus" / "raw"
-    raw.mkdir(parents=True)
-    (raw / "council-vote.txt").write_text(
+def test_a_title_tells_he_or_she(tmp_path, bot_over):
+    council = bot_over(tmp_path, {"council-vote.txt": (
         "Council Splits on Housing Plan\n\n"
         "Councilman Greg Whitaker voted against the housing plan on Tuesday. Whitaker said the "
         "plan was too dense. Councilwoman Maria Gonzalez, who chairs the housing committee, "
         "voted for it.\n\nSpokeswoman Dana Whitfield said the city would appeal. Mr. Omar "
-        "Diaz, a German engineer, declined to comment. Fans will miss Tom Brady.\n",
-        encoding="utf-8")
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    build_index(settings, encoder=encoder)
-    retriever = Chatbot(settings).retriever
+        "Diaz, a German engineer, declined to comment. Fans will miss Tom Brady.\n")})
+    retriever = council.retriever
     assert [retriever.pronoun_of(n) for n in ("Greg Whitaker", "Gonzalez", "Dana Whitfield",
                                               "Diaz", "Tom Brady")] == ["he", "she", "she", "he", ""]
     # the name is the person's without the title the tagger took in
@@ -880,6 +875,6 @@ def test_a_title_tells_he_or_she(tmp_path, encoder):
     assert standalone("What did her office say?", previous, 2, names)[0] == (
         "Why did Whitaker vote no? What did her office say?")
     # and the article's title for him is a description a follow-up may use
-    assert follow_up(Chatbot(settings), "Why did Greg Whitaker vote against the housing plan?",
+    assert follow_up(council, "Why did Greg Whitaker vote against the housing plan?",
                      "What else did the councilman do?").interpreted_as == (
         "What else did Whitaker do?")

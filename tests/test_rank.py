@@ -156,11 +156,8 @@ def test_the_lead_paragraph_is_marked_for_the_model(alone):
 
 
 @pytest.fixture(scope="module")
-def festival(tmp_path_factory, encoder):
-    root = tmp_path_factory.mktemp("festival")
-    raw = root / "corpus" / "raw"
-    raw.mkdir(parents=True)
-    (raw / "festival.txt").write_text(
+def festival(tmp_path_factory, bot_over):
+    return bot_over(tmp_path_factory.mktemp("festival"), {"festival.txt": (
         "Tidewater Music Festival Cancels 2025 Edition\n\n"
         "The Tidewater Music Festival, which has drawn folk music fans to Lunenburg every July "
         "for three decades, has cancelled its 2025 edition, organizers said Tuesday.\n\n"
@@ -168,11 +165,7 @@ def festival(tmp_path_factory, encoder):
         "ended a 12-year partnership worth about C$150,000 a year.\n\n"
         "\"This was the hardest decision any of us have had to make,\" said Claire Fontaine, "
         "the board's chair. The festival relies on about 450 volunteers each summer.\n\n"
-        "A volunteer who has worked the gate since 2001 said the news left her in tears.\n",
-        encoding="utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    build_index(settings, encoder=encoder)
-    return Chatbot(settings)
+        "A volunteer who has worked the gate since 2001 said the news left her in tears.\n")})
 
 
 def test_the_names_of_the_headline_are_the_subject_of_every_sentence(festival):
