@@ -231,9 +231,10 @@ class Chatbot(Library):
             turns = tuple(Turn(t["question"], t["interpreted_as"],
                                tuple(Referent(r["text"], r["label"], bool(r.get("named")))
                                      for r in t["referents"]), t.get("topic", ""),
-                               _anchor(t.get("anchor")))
+                               _anchor(t.get("anchor")), t.get("article", ""))
                           for t in saved)
             texts = [text for t in turns for text in (t.question, t.interpreted_as, t.topic,
+                                                      t.article,
                                                       *(r.text for r in t.referents),
                                                       *(r.label for r in t.referents))]
             if not all(isinstance(text, str) for text in texts):
@@ -416,11 +417,13 @@ class Conversation:
             # alone (another article's "420 workers" is no answer to "how many will it hire?"
             # after a question on a landlord), and ranked by its own words too (those of "how
             # much of that was punitive?" may name the answer better than the topic does).
-            # After an abstention, the article of the latest answer.
-            latest = next((t.anchor for t in reversed(self.turns) if t.anchor), None)
-            if (rewritten and doc is None and latest
-                    and latest[0] in bot.documents):  # (not removed since)
-                doc = latest[0]
+            # After an abstention, the article of its closest passage, which is what it was
+            # about, else of the latest answer.
+            article = previous.article if previous else ""
+            if not article:
+                article = next((t.anchor[0] for t in reversed(self.turns) if t.anchor), "")
+            if rewritten and doc is None and article in bot.documents:  # (not removed since)
+                doc = article
             alone = question if rewritten and content_terms else None
             ranked, left_out = query, frozenset()
             if rewritten and asks_for_more(question):
@@ -449,7 +452,8 @@ class Conversation:
         # "It" and "they" are the latest turn's, or the follow-up is asked with its topic.
         people = tuple(r for r in previous.referents if r.label == "PERSON") if previous else ()
         referents = bot._referents(answer, query, kind_of, people)[:_SALIENT_NAMES]
-        self.turns.append(Turn(question, query, referents, topic, anchor))
+        article = answer.quotes[0].doc if answer.quotes else ""
+        self.turns.append(Turn(question, query, referents, topic, anchor, article))
         return answer
 
     def saved(self, last: int | None = None) -> list[dict]:

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 Parsed = tuple[list[tuple[int, int]], list[tuple[str, int, int]]]
 
 
+# Entity labels of amounts and dates, which name nothing a pronoun could stand for.
+AMOUNT_LABELS = frozenset(("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"))
+
+
 @dataclass(frozen=True)
 class Entity:
     label: str  # spaCy label: PERSON, ORG, GPE, DATE, MONEY, CARDINAL, ...
@@ -306,9 +310,16 @@ _DATELINE = re.compile(r"[A-Z][A-Z.'’-]{2,}(?:\s+[A-Z][A-Z.'’-]*)*"
 
 
 def _dateline_length(paragraph: str) -> int:
-    """The length of the dateline that opens `paragraph`, 0 if none."""
+    """The length of the dateline that opens `paragraph`, 0 if none. A place of fewer than
+    four letters or with a period needs a state, a date or a credit after it: "U.S. - China
+    talks", "WHO - The World Health Organization said" open no dateline."""
     found = _DATELINE.match(paragraph)
-    return found.end() if found else 0
+    if found is None:
+        return 0
+    place = re.match(r"[^,(—–-]*", found.group()).group().strip()
+    if (len(place) < 4 or "." in place) and not re.search(r"[,(]", found.group()):
+        return 0
+    return found.end()
 
 
 Spans = list[list[tuple[int, int, tuple[Entity, ...]]]]

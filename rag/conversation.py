@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.chunk import surname, without_possessive
+from rag.chunk import AMOUNT_LABELS, without_possessive
 from rag.mentions import (AUXILIARIES, PluralPhrase, Referent, bound_plural, is_site,
                           mentions, places_set_in, plural_phrase, question_names)
 
@@ -53,7 +53,6 @@ _IDENTITY = re.compile(r"\b(name|named|called)\b", re.IGNORECASE)
 _PEOPLE = ("PERSON",)
 _THINGS = ("ORG", "GPE", "NORP", "PRODUCT", "EVENT", "LAW", "WORK_OF_ART", "FAC", "LOC")
 _PLACES = ("GPE", "LOC", "FAC", "ORG")
-_NOT_SUBJECTS = ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY")
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,7 @@ class Turn:
     referents: tuple[Referent, ...]
     topic: str = ""  # the last question that stood on its own; follow-ups are asked with it
     anchor: tuple[str, int] | None = None  # (doc, start) of the answer's sentence; None: abstained
+    article: str = ""  # the article of its best quote, answered or not; "": none was found
 
     def __post_init__(self) -> None:
         if not self.topic:
@@ -179,6 +179,14 @@ def _refers_back(question: str, pointers: re.Pattern[str] = _REFERS_BACK) -> boo
     return False
 
 
+# A reaction with nothing it reacts to ("How did the government respond?", not "… respond
+# to the offer?").
+_REACTS = re.compile(r"\b(?:react(?:ed|s)?|respond(?:ed|s)?|reply|replied|reaction|response)"
+                     r"\b(?!\s+(?:to|on|about)\b)", re.IGNORECASE)
+_INDEFINITE = re.compile(r"\b(?:anyone|anybody|anything|someone|somebody|something|everyone|"
+                         r"everybody|nobody|no one)\b", re.IGNORECASE)
+
+
 def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -> bool:
     if content_terms == 0 or asks_about(question) is not None:  # "what about the FCC?",
         return True  # however many words FCC stands for
@@ -189,24 +197,20 @@ def _depends(question: str, content_terms: int, kind_of: Callable[[str], str]) -
         return not names_its_subject or _refers_back(question)
     if _refers_back(question):
         return True
-    if (content_terms <= 2 and _REACTS.search(question)
-            or content_terms <= 3 and _INDEFINITE.search(question)):  # ("anyone" counts)
-        # "How did lawmakers react?", "did anyone get charged?": in what the turn before told
+    names_a_known_name = any(kind_of(n.text) for n in question_names(question))
+    if not names_a_known_name and (content_terms <= 2 and _REACTS.search(question)
+                                   or content_terms <= 3 and _INDEFINITE.search(question)):
+        # "How did lawmakers react?", "did anyone get charged?" ("anyone" counts): in what
+        # the turn before told; not "How did Putin respond?", "Was anyone hurt in Halifax?"
         return True
     if (content_terms == 1 and not _NAMES_A_SUBJECT.search(question)
-            and not any(kind_of(n.text) for n in question_names(question))):
+            and not names_a_known_name):
         # too little to stand alone ("Starting when?", "How many refused?"), where "What
         # did the mayor say?" and "What is inflation?" name their subject
         return True
     return bool(_POINTS_INTO.search(question)) and content_terms <= 2
 
 
-# A reaction with nothing it reacts to ("How did the government respond?", not "… respond
-# to the offer?").
-_REACTS = re.compile(r"\b(?:react(?:ed|s)?|respond(?:ed|s)?|reply|replied|reaction|response)"
-                     r"\b(?!\s+(?:to|on|about)\b)", re.IGNORECASE)
-_INDEFINITE = re.compile(r"\b(?:anyone|anybody|anything|someone|somebody|something|everyone|"
-                         r"everybody|nobody|no one)\b", re.IGNORECASE)
 _NAMES_A_SUBJECT = re.compile(r"\b(the|an?|is|are|was|were)\b", re.IGNORECASE)
 # "What about drivers?", "And for seniors?", "How about the monthly pass?": the new subject.
 _ABOUT = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|(?<=and\s)|"
@@ -253,7 +257,7 @@ def _swapped(question: str, topic: str, kind_of: Callable[[str], str]) -> str | 
         return None
     new = asked_names[0].text
     named = [r.text for r in question_names(topic)]
-    if new.lower() in (name.lower() for name in named) or kind_of(new) in _NOT_SUBJECTS:
+    if new.lower() in (name.lower() for name in named) or kind_of(new) in AMOUNT_LABELS:
         return None  # the same subject; "what about Tuesday?" asks when, not about Tuesday
     # the topic's only name, unless the articles give the two different kinds ("Who banned
     # ZTE?" + "And Britain?"); of several, the one of the new name's kind
@@ -307,19 +311,21 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         # "it"/"they" name a company or place only when the question before named it or
         # was answered with it ("Qualcomm" for "which company supplies ZTE's chips?"): an
         # organization that merely appears in the answer ("the council") is a guess.
-        pool = referents if kind is not _THINGS else [r for r in referents if r.named
-                                                       and r.text not in settings]
+        # ("It" is no place the question was only set in; "its" may be: "its capital".)
+        pool = referents if kind is not _THINGS else [r for r in referents if r.named and not (
+            lower == "it" and r.text in settings)]
         if kind is _PLACES:
-            # "there" is a site (Eastgate Mall, which the tagger may call a product) before
-            # the town it is in, and a place before an organization
-            pool = sorted(pool, key=lambda r: (not is_site(r.text), r.label == "ORG"))
+            # "there" is a place before an organization, one the question named before one
+            # only seen in the answer, and a site (Eastgate Mall, which the tagger may call
+            # a product) before the town it is in
+            pool = sorted(pool, key=lambda r: (r.label == "ORG" and not is_site(r.text),
+                                               not r.named, not is_site(r.text)))
         elif kind is _PEOPLE:  # "he" is a person the article names in full before "Twitter"
             pool = sorted(pool, key=lambda r: not names.named_in_full(r.text))
         # "she" skips a man the article calls "he", and the other way round
         unlike = ("she" if lower in ("he", "him", "his") else "he") if kind is _PEOPLE else ""
         referent = next((r for r in pool if (r.label in kind or kind is _PLACES
                                              and is_site(r.text))
-
                          and not (unlike and names.pronoun_of(r.text) == unlike)
                          and not (kind is not _PEOPLE and _a_person(r, names))
                          # no nationality ("Chinese" in "Chinese hackers")
@@ -339,10 +345,12 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
                 out.append(_sentence_case(named) if token[:1].isupper() else named)
                 changed = True
             continue
-        if referent is not None and referent not in used and any(
-                mentions(question, name) for name in (referent.text, *(
-                    (names.short_name(referent.text), surname(referent.text))
-                    if kind is _PEOPLE else ()))):
+        if referent is not None and referent not in used and (
+                mentions(question, referent.text) or kind is _PEOPLE and any(
+                    # a surname as written: "How long has he served?" is not about Jack Long
+                    re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question)
+                    for name in (names.short_name(referent.text),
+                                 without_possessive(referent.text.split()[-1])))):
             # the question names it itself: "What did Baptiste take with him?" is his, and
             # "what does china have to do under it?" is not under China: the topic tells
             complete = complete and kind is _PEOPLE

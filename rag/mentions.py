@@ -133,13 +133,18 @@ def mentions(question: str, name: str) -> bool:
 
 def bound_plural(question: str, at: int) -> bool:
     """Whether the word at `at` is a "their" that a plural noun before it in the same
-    question names ("Will people who bought tickets get their money back?"), not the thing
-    it asks about ("How many passes did their staff sell?"). Not "them": "the security
-    worries about them" are not about themselves."""
+    question names, one with a clause of its own ("Will people who bought tickets get their
+    money back?"), not the thing it asks about ("How many passes did their staff sell?").
+    Not "them": "the security worries about them" are not about themselves."""
     end = question.find(" ", at)
     word = question[at:end if end > 0 else len(question)].strip("?!.,;:").lower()
     before = plural_phrase(question[:at]) if word == "their" else None
-    return before is not None and not before.asked
+    # the plural with a clause of its own ("people who bought …"): "Why did voters reject
+    # their plan?" is still some plan named before
+    if before is None or before.asked:
+        return False
+    noun = re.escape(before.named.split()[-1])
+    return bool(re.search(rf"\b{noun}\s+(?:who|that|which)\b", question[:at], re.IGNORECASE))
 
 
 def places_set_in(question: str, referents: tuple[Referent, ...]) -> frozenset[str]:

@@ -173,18 +173,24 @@ def speaker(sentences: Sequence[Sentence], at: int) -> tuple[int, tuple[int, int
                 or sentences[place].paragraph != sentences[at].paragraph):
             continue
         sentence = sentences[place]
-        verb = _ATTRIBUTING.search(sentence.text)
-        people = [e for e in sentence.entities if e.label in _PEOPLE] or [
-            # "said Nadine Rourke" that the tagger took for an organization, "according
-            # to FireEye": a name right beside the verb
-            e for e in sentence.entities if verb and e.label in _SOURCES and (
-                0 <= e.start - (sentence.start + verb.end()) <= 1
-                or 0 <= sentence.start + verb.start() - e.end <= 1)]
-        if verb and people:
-            said = sentence.start + verb.start()
+        verb = _SAYING.search(sentence.text)
+        quoting = verb is not None  # else "urged", "announced" …: only a speaker before it
+        verb = verb or _ATTRIBUTING.search(sentence.text)
+        if verb is None:
+            continue
+        said, after = sentence.start + verb.start(), sentence.start + verb.end()
+        people = [e for e in sentence.entities if e.label in _PEOPLE
+                  and (quoting or e.end <= said)] or [
+            # a name the tagger took for an organization right before the verb, or right
+            # after "said" / "according to" ("said Nadine Rourke", "according to FireEye"),
+            # not "told Reuters", "urged Congress"
+            e for e in sentence.entities if e.label in _SOURCES and (
+                0 <= said - e.end <= 1 or 0 <= e.start - after <= 1
+                and re.match(r"(?i:said|says|according to)$", verb.group()))]
+        if people:
             person = min(people, key=lambda e: abs(e.start - said))
             return place, (person.start, person.end)
-        if verb and _PRONOUN_SAID.search(sentence.text):
+        if _PRONOUN_SAID.search(sentence.text):
             named = _named_before(sentences, place)
             if named is not None:
                 return named

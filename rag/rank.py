@@ -167,7 +167,7 @@ _ASKS_NAME = re.compile(
     rf"|the\s+(?:(?P<person>(?:[\w'’-]+\s+)?(?:{_PEOPLE_WORDS}))|[\w\s-]{{1,40}}?)['’]s?\s+)"
     rf"(?:full\s+|first\s+|last\s+)?names?\b"
     rf"|^\W*what(?:['’]s|\s+(?:is|was))\s+the\s+name\s+of\s+(?:the|that|this|his|her|their)\s+"
-    rf"(?P<of_person>(?:[\w'’-]+\s+)?(?:{_PEOPLE_WORDS}))s?\b", re.IGNORECASE)
+    rf"(?P<of_person>(?:[\w'’-]+\s+)?(?:{_PEOPLE_WORDS}))s?\b(?!['’])", re.IGNORECASE)
 _NAMES = frozenset(("PERSON", "ORG", "GPE", "FAC", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
                     "NORP", "LAW"))
 
@@ -180,7 +180,9 @@ def asks_for_name(question: str) -> frozenset[str]:
     asked = _ASKS_NAME.match(last)
     if asked is None:
         return frozenset()
-    person = asked.group("pronoun") or asked.group("person") or asked.group("of_person")
+    # ("their names" may be companies')
+    person = (asked.group("pronoun") or "").lower() in ("his", "her") or (
+        asked.group("person") or asked.group("of_person"))
     return frozenset({"PERSON"}) if person else _NAMES
 
 
@@ -323,7 +325,8 @@ def token_alignment(question: QuestionVectors, tokens: np.ndarray, firsts: np.nd
                     matched: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Late interaction (MaxSim, as ColBERT scores) with each of several sentences, whose
     token vectors are `tokens`, the sentence's rows starting at `firsts`: each question
-    token's best cosine with any token of the sentence. Returns, per sentence, the mean over
+    token's best cosine with any token of the sentence, or 1 where `matched` (question
+    tokens x sentences) marks the piece as found there. Returns, per sentence, the mean over
     all question tokens, and the lowest over the pieces of its content words (a word of the
     question that nothing in the sentence resembles); 0 for a sentence without tokens."""
     n = len(firsts)

@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from rag.chunk import Chunk, Sentence, surname, without_possessive
+from rag.chunk import AMOUNT_LABELS, Chunk, Sentence, surname, without_possessive
 from rag.config import Settings
 from rag.embed import OnnxEncoder, QuestionVectors, TorchEncoder
 from rag.index import Index
@@ -92,10 +92,6 @@ class Retrieved:
     vectors: QuestionVectors
     terms: list[str]
     candidates: list[ScoredSentence]
-
-
-# Entity kinds that are amounts or dates, not names.
-_AMOUNTS = frozenset(("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"))
 
 
 class Retriever:
@@ -486,14 +482,21 @@ class Retriever:
         written: dict[str, dict[str, int]] = {}
         for s in self.index.sentences:
             for e in s.entities:
-                if e.label in _AMOUNTS:
+                if e.label in AMOUNT_LABELS or e.label == "NORP":  # not "american" farmers
                     continue
                 text = re.sub(r"^[Tt]he\s+", "", without_possessive(s.text_of(e)))
                 forms = written.setdefault(text.lower(), {})
                 forms[text] = forms.get(text, 0) + 1
         best = {key: max(forms, key=forms.get) for key, forms in written.items()}
+        # a name the articles also write in lower case is a word too ("press", "us")
+        lowercase: dict[str, int] = {}
+        for s in self.index.sentences:
+            for word in re.findall(r"(?<![\w’'-])[a-z][\w’'-]*", s.text):
+                lowercase[word] = lowercase.get(word, 0) + 1
         return {key: text for key, text in best.items()
-                if text[:1].isupper() and key not in STOPWORDS}
+                if text[:1].isupper() and key not in STOPWORDS and key != "us"
+                and all(lowercase.get(word, 0) < sum(written[key].values())
+                        for word in key.split())}
 
     def names_written_lowercase(self, question: str) -> list[str]:
         """The names a question writes in lower case ("how did they treat kaspersky?"), as

@@ -74,7 +74,8 @@ def test_a_dateline_is_no_part_of_the_first_sentence():
         assert texts[-1].startswith("BOSTON — A second paragraph")
     # a first paragraph that opens with a name or an ordinary dash keeps every word
     for opening in ("U.S. officials — the ones who spoke — said so.", "ZTE — the company — "
-                    "said so.", "President Donald Trump said so."):
+                    "said so.", "President Donald Trump said so.", "U.S. - China talks resumed.",
+                    "WHO - The World Health Organization said so."):
         cleaned = clean_text(f"A Title\n\n{opening}")
         assert split_document("d", cleaned.text, cleaned.blocks, SPLITTER)[1].text == opening
 

@@ -200,6 +200,14 @@ def test_who_said_that_is_the_person_quoted_in_or_right_after_the_answer():
         at = text.index(name)
         tagged = Sentence("d", "", 1, 0, len(text), text, (Entity("ORG", at, at + len(name)),))
         assert speaker([tagged], 0) == (0, (at, at + len(name)))
+    # but not whom they told or urged, nor whom an announcement names
+    for text, name, label in (("The minister told Reuters the plan would pass.", "Reuters", "ORG"),
+                              ("The group urged Congress to reject it.", "Congress", "ORG"),
+                              ("The company announced that Ana Ruiz would step down.",
+                               "Ana Ruiz", "PERSON")):
+        at = text.index(name)
+        assert speaker([Sentence("d", "", 1, 0, len(text), text,
+                                 (Entity(label, at, at + len(name)),))], 0) is None, text
     unattributed = "Costs rose, the Atlantic Festivals Network said in a report on Monday."
     far = unattributed.index("Monday")
     assert speaker([Sentence("d", "", 1, 0, len(unattributed), unattributed,
@@ -514,6 +522,8 @@ def test_who_said_a_quote_that_goes_on_is_who_began_it(bot):
     ("Did the government respond to the offer?", False),  # it says to what
     ("How did residents react at the council meeting on the mall?", False),  # its own subject
     ("did anyone get charged", True),  # anyone in what the turn before told
+    ("Was anyone hurt in Halifax?", False),  # a name the articles know: its own subject
+    ("How did Putin respond?", False),
     ("Has anyone gotten sick from the recalled Harlow Creek meals?", False),
 ])
 def test_which_questions_lean_on_the_turn_before(question, depends):
@@ -523,8 +533,11 @@ def test_which_questions_lean_on_the_turn_before(question, depends):
                "Why did the council approve that plan?": 3, "Was that the reason?": 1,
                "What is inflation?": 1, "How did lawmakers react?": 2,
                "Did the government respond to the offer?": 3,
-               "did anyone get charged": 3}.get(question, 5)
-    rewritten, _ = standalone(question, previous, content)
+               "did anyone get charged": 3, "Was anyone hurt in Halifax?": 3,
+               "How did Putin respond?": 2}.get(question, 5)
+    known = {"halifax": "GPE", "putin": "PERSON"}
+    rewritten, _ = standalone(question, previous, content,
+                              Names(kind_of=lambda name: known.get(name.lower(), "")))
     assert (rewritten != question) == depends
 
 
@@ -701,6 +714,7 @@ def test_it_is_not_a_place_the_question_was_only_set_in():
     assert standalone("what's causing it", survey, 1)[0] == (
         "How much have kittiwake numbers fallen in Scotland? What's causing it")
     # named as what the question is about, a place is "it"
+    assert standalone("What is its capital?", survey, 1)[0] == "What is Scotland’s capital?"
     vote = turn("Why did Scotland vote to stay?", ("Scotland", "GPE"))
     assert standalone("What did it gain?", vote, 1)[0] == "What did Scotland gain?"
 
@@ -709,6 +723,10 @@ def test_they_that_the_question_itself_names_is_no_pointer_back():
     previous = turn("Who was meant to headline at Tidewater?", ("Tidewater", "ORG"))
     question = "Will people who bought Tidewater tickets get their money back?"
     assert standalone(question, previous, 6)[0] == question
+    # only a plural with a clause of its own: the voters' plan is still the council's
+    council = turn("What did the Riverton Council propose?", ("Riverton Council", "ORG"))
+    assert standalone("Why did voters reject their plan?", council, 3)[0] == (
+        "Why did voters reject Riverton Council’s plan?")
     # the thing a question asks about is not what its "they" is
     passes = turn("How much have the festival's costs gone up?")
     assert standalone("how many passes had they sold", passes, 2)[0] != (
@@ -721,6 +739,8 @@ def test_a_name_typed_in_lower_case_is_the_name(bot):
         "how did the trump administration treat kaspersky compared to ZTE") == [
         "Trump", "Kaspersky"]
     assert retriever.names_written_lowercase("is the ban over") == []
+    # a word the article writes in lower case too is no name: "us" is not the U.S.
+    assert retriever.names_written_lowercase("can you tell us about chinese firms") == []
     conversation = bot.conversation()
     conversation.ask("how did the trump administration treat kaspersky compared to ZTE")
     assert conversation.ask("did they try to get the ban lifted").interpreted_as == (
@@ -737,6 +757,9 @@ def test_a_pronoun_is_not_a_name_its_own_question_holds():
                     ("Rosa Delgado", "PERSON"))
     for question in ("What did Baptiste take with him?", "What did Tom Baptiste take with him?"):
         assert standalone(question, baptiste, 2)[0] == question
+    # a surname that is also a word names him only as written: "how long" is not Long
+    long = turn("Who is Jack Long?", ("Jack Long", "PERSON"))
+    assert standalone("How long has he served?", long, 2)[0] == "How long has Jack Long served?"
     # "them" after a plural is still a pointer back: the worries are about Huawei and ZTE
     pentagon = turn("What has the Pentagon done about Huawei and ZTE?", ("Pentagon", "ORG"),
                     ("Huawei", "ORG"), ("ZTE", "ORG"))
@@ -753,6 +776,13 @@ def test_a_follow_up_after_an_abstention_stays_on_the_article_of_the_latest_answ
     follow = conversation.ask("How many workers will it hire?")
     assert follow.interpreted_as is not None
     assert {q.doc for q in follow.quotes} == {"mold-verdict"} and "420" not in follow.answer
+    # but after a new question on another article that abstains, that article
+    conversation = two_articles.conversation()
+    conversation.ask("How many apartments does Halvorsen own?")
+    unanswered = conversation.ask("What colour is Cindervale's logo?")
+    assert unanswered.abstained and unanswered.quotes[0].doc == "battery-plant"
+    follow = conversation.ask("How many workers will it hire?")
+    assert {q.doc for q in follow.quotes} == {"battery-plant"} and "420" in follow.answer
 
 
 def test_says_who_asks_who_said_it():

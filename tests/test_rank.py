@@ -187,6 +187,9 @@ def test_the_names_of_the_headline_are_the_subject_of_every_sentence(festival):
     ("Who sold it? What is the company's name?", {"PERSON", "ORG", "GPE", "FAC", "LOC",
                                                   "PRODUCT", "EVENT", "WORK_OF_ART", "NORP",
                                                   "LAW"}),
+    ("What are their names?", {"PERSON", "ORG", "GPE", "FAC", "LOC", "PRODUCT", "EVENT",
+                               "WORK_OF_ART", "NORP", "LAW"}),  # they may be companies
+    ("What is the name of the girl's school?", set()),  # the school's, not the girl's
     ("What is the name of the alphabet most commonly used?", set()),  # a term may answer
     ("Who named the ship?", set()),
 ])
