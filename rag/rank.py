@@ -360,10 +360,13 @@ def _topic_pieces(vectors: QuestionVectors, candidates: list[ScoredSentence],
         owner.append(len(words) - 1)
     terms = [frozenset(retriever.analyzer.terms(w)) for w in words]
     out = np.zeros((len(vectors.pieces), len(candidates)), dtype=bool)
+    columns: dict[str, list[int]] = {}
     for j, c in enumerate(candidates):
-        topic = retriever.topic_terms(c.sentence.doc)
+        columns.setdefault(c.sentence.doc, []).append(j)
+    for doc, js in columns.items():
+        topic = retriever.topic_terms(doc)
         if topic:
-            out[:, j] = [bool(terms[o] & topic) for o in owner]
+            out[:, js] = np.array([bool(terms[o] & topic) for o in owner])[:, None]
     return out if out.any() else None
 
 

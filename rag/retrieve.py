@@ -262,7 +262,7 @@ class Retriever:
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
              self.entity_kinds, self._sentence_starts, self._families, self._first_names,
-             self._topic_terms, self._written_names)
+             self._topic_terms, self._written_names, self._written_first_words)
         self.encoder.encode(["warm up"])
 
     @cached_property
@@ -498,13 +498,21 @@ class Retriever:
                 and all(lowercase.get(word, 0) < sum(written[key].values())
                         for word in key.split())}
 
+    @cached_property
+    def _written_first_words(self) -> frozenset[str]:
+        return frozenset(key.split()[0] for key in self._written_names)
+
     def names_written_lowercase(self, question: str) -> list[str]:
         """The names a question writes in lower case ("how did they treat kaspersky?"), as
         the articles write them, longest first where they overlap ("white house", not
         "house")."""
         words = re.findall(r"[\w’'.-]+", question)
+        firsts = self._written_first_words
         found, at = [], 0
         while at < len(words):
+            if words[at] not in firsts:  # (lower case, as a name typed so begins)
+                at += 1
+                continue
             for n in (4, 3, 2, 1):
                 span = words[at:at + n]
                 key = " ".join(without_possessive(w) if i == len(span) - 1 else w
