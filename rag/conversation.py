@@ -348,7 +348,7 @@ def _substitute(question: str, referents: tuple[Referent, ...], names: Names,
         if referent is not None and referent not in used and (
                 mentions(question, referent.text) or kind is _PEOPLE and any(
                     # a surname as written: "How long has he served?" is not about Jack Long
-                    re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question)
+                    mentions(question, name, exact_case=True)
                     for name in (names.short_name(referent.text),
                                  without_possessive(referent.text.split()[-1])))):
             # the question names it itself: "What did Baptiste take with him?" is his, and

@@ -126,9 +126,15 @@ def plural_phrase(question: str) -> PluralPhrase | None:
     return None
 
 
-def mentions(question: str, name: str) -> bool:
-    """Whether the question holds the name, in any case, as whole words."""
-    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE))
+def mentions(question: str, name: str, exact_case: bool = False) -> bool:
+    """Whether the question holds the name as whole words, in any case unless
+    `exact_case`."""
+    return bool(_whole_words(name, exact_case).search(question))
+
+
+def _whole_words(name: str, exact_case: bool = False) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
+                      0 if exact_case else re.IGNORECASE)
 
 
 def bound_plural(question: str, at: int) -> bool:
@@ -151,8 +157,7 @@ def places_set_in(question: str, referents: tuple[Referent, ...]) -> frozenset[s
     """The referents `question` names only as where something is ("in Scotland", "along
     the Gulf Coast"), never as what it is about."""
     def only_locative(name: str) -> bool:
-        starts = [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
-                                                  question)]
+        starts = [m.start() for m in _whole_words(name, exact_case=True).finditer(question)]
         return bool(starts) and all(_LOCATIVE.search(question[:at]) for at in starts)
     return frozenset(r.text for r in referents if r.label in ("GPE", "LOC")
                      and only_locative(r.text))

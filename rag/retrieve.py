@@ -154,23 +154,36 @@ class Retriever:
         return self._document_terms.get(doc, set())
 
     @cached_property
-    def _topic_terms(self) -> dict[str, frozenset[str]]:
-        titles: dict[str, set[str]] = {}
-        # per document and term: [capitalized within a sentence, in lower case] in the body
+    def _word_cases(self) -> dict[str, dict[str, list[int]]]:
+        """Per document, each word of its body (lower case) -> [times written capitalized,
+        times in lower case]; a sentence's first word and numbers are left out (either
+        way)."""
         cases: dict[str, dict[str, list[int]]] = {}
-        for s, terms in zip(self.index.sentences, self._sentence_terms):
+        for s in self.index.sentences:
             if s.paragraph == 0:
-                titles.setdefault(s.doc, set()).update(terms)
                 continue
             counts = cases.setdefault(s.doc, {})
             for n, word in enumerate(re.findall(r"[\w’'-]+", s.text)):
-                if n == 0 or not word[:1].isalpha():
-                    continue  # a sentence's first word, a number: either way
+                if n > 0 and word[:1].isalpha():
+                    counts.setdefault(word.lower(), [0, 0])[word[:1].islower()] += 1
+        return cases
+
+    @cached_property
+    def _topic_terms(self) -> dict[str, frozenset[str]]:
+        titles: dict[str, set[str]] = {}
+        for s, terms in zip(self.index.sentences, self._sentence_terms):
+            if s.paragraph == 0:
+                titles.setdefault(s.doc, set()).update(terms)
+        out = {}
+        for doc, terms in titles.items():
+            by_term: dict[str, list[int]] = {}  # the same, per term
+            for word, (capitalized, lower) in self._word_cases.get(doc, {}).items():
                 for term in self.analyzer.terms(word):
-                    counts.setdefault(term, [0, 0])[word[:1].islower()] += 1
-        return {doc: frozenset(t for t in terms
-                               if (case := cases.get(doc, {}).get(t)) and case[0] > case[1])
-                for doc, terms in titles.items()}
+                    case = by_term.setdefault(term, [0, 0])
+                    case[0] += capitalized
+                    case[1] += lower
+            out[doc] = frozenset(t for t in terms if (case := by_term.get(t)) and case[0] > case[1])
+        return out
 
     def topic_terms(self, doc: str) -> frozenset[str]:
         """Terms of the names in a document's headline, those its body writes capitalized
@@ -262,7 +275,8 @@ class Retriever:
              self._acronyms, self._paragraph_terms, self._sentence_sequences,
              self._context_vectors, self._document_terms, self._max_sentence_idf,
              self.entity_kinds, self._sentence_starts, self._families, self._first_names,
-             self._topic_terms, self._written_names, self._written_first_words)
+             self._word_cases, self._topic_terms, self._written_names,
+             self._written_first_words)
         self.encoder.encode(["warm up"])
 
     @cached_property
@@ -488,11 +502,11 @@ class Retriever:
                 forms = written.setdefault(text.lower(), {})
                 forms[text] = forms.get(text, 0) + 1
         best = {key: max(forms, key=forms.get) for key, forms in written.items()}
-        # a name the articles also write in lower case is a word too ("press", "us")
+        # a name the articles also write in lower case is a word too ("us")
         lowercase: dict[str, int] = {}
-        for s in self.index.sentences:
-            for word in re.findall(r"(?<![\w’'-])[a-z][\w’'-]*", s.text):
-                lowercase[word] = lowercase.get(word, 0) + 1
+        for counts in self._word_cases.values():
+            for word, (_, lower) in counts.items():
+                lowercase[word] = lowercase.get(word, 0) + lower
         return {key: text for key, text in best.items()
                 if text[:1].isupper() and key not in STOPWORDS and key != "us"
                 and all(lowercase.get(word, 0) < sum(written[key].values())
