@@ -30,6 +30,7 @@ from rag.errors import (CorpusError, IndexBusy, IndexCorrupt, IndexMissing, Inde
                         IndexWriteError, RagError)
 from rag.index import FORMAT_VERSION, Document, Index, check_index_folder, load_index, read_manifest
 from rag.int8 import RECIPE
+from rag.terms import ANALYZER_VERSION
 from rag.vectors import (EmbeddingAhead, fill_vectors, pool_chunk_vectors, positions_by_doc,
                          store_and_switch)
 
@@ -81,7 +82,7 @@ def _expected_params(settings: Settings) -> dict:
             "ivf_nprobe": settings.ivf_nprobe,
             "chunk_overlap": settings.chunk_overlap, "cleaner_version": CLEANER_VERSION,
             "parser_version": PARSER_VERSION, "format_version": FORMAT_VERSION,
-            "store": settings.store}
+            "analyzer_version": ANALYZER_VERSION, "store": settings.store}
 
 
 def stale_reason(settings: Settings, manifest: dict | None = None) -> str | Unbuilt | None:

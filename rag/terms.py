@@ -61,7 +61,12 @@ IRREGULAR = {past: verb for verb, forms in {
     "withdraw": "withdrew withdrawn", "undertake": "undertook undertaken",
 }.items() for past in forms.split()}
 
+ANALYZER_VERSION = 2  # 2: contractions split; bump when terms change: stored BM25 postings go stale
+
 _WORDS = re.compile(r"[a-z0-9]+(?:\.[a-z](?=\.))?(?:['’][a-z]+)?")
+# "he'd", "didn't", "they're": the word before the contraction stays ("won't" -> "will").
+_CONTRACTION = re.compile(r"n't$|'(?:d|ll|re|ve|m)$")
+_NEGATED = {"ca": "can", "wo": "will", "sha": "shall"}
 
 
 def _stemmer():
@@ -81,6 +86,9 @@ class Analyzer:
         words = []
         for word in _WORDS.findall(text.lower().replace("’", "'")):
             word = re.sub(r"'s$|'$", "", word)
+            if _CONTRACTION.search(word):
+                word = _CONTRACTION.sub("", word)
+                word = _NEGATED.get(word, word)
             for part in ABBREVIATIONS.get(word, word).split():
                 words.append(IRREGULAR.get(part, part))
         return words

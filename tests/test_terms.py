@@ -24,6 +24,13 @@ def test_news_abbreviations_and_possessives_become_the_words_a_reader_types():
                      "begin", "in", "the", "united_kingdom"]
 
 
+def test_contractions_leave_the_word_before_them():
+    # "he'd" was a term of its own, which no article sentence holds
+    assert Analyzer().words("he'd they’re I'm could've didn't won't can't O'Neill") == [
+        "he", "they", "i", "could", "do", "will", "can", "o'neill"]
+    assert Analyzer().terms("What did Trump say he'd do about ZTE?") == ["trump", "zte"]
+
+
 def test_numbers_are_terms_and_punctuation_is_not():
     assert Analyzer().terms('Rubio, 42, said: "Runs"') == ["rubio", "42", "run"]
     assert Analyzer().terms("?!... -- ;") == []
