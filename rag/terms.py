@@ -1,7 +1,8 @@
 """Text -> search terms: the project's own analyzer, shared by the build and by questions.
 
-Lower case, news abbreviations expanded, irregular past forms joined to their verbs, stop
-words out, Snowball-stemmed. BM25 on either store and the answer ranking use these terms.
+Lower case, news abbreviations expanded, contractions split, irregular past forms joined to
+their verbs, stop words out, Snowball-stemmed. BM25 on either store and the answer ranking
+use these terms.
 """
 
 from __future__ import annotations
