@@ -41,7 +41,12 @@ _OPENS_QUOTE = re.compile(r"^\W*[“\"]")
 _WHAT_NEXT = re.compile(r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:then what|and then|what next|what "
                         r"(?:happened|came) (?:next|then|after(?:wards?)?(?: that)?)|what did "
                         r"(?:he|she|they|it|the(?: \w+){1,3}) (?:end up doing|(?:do|try) "
-                        r"(?:next|then|instead|after(?:wards?)?(?: that)?)))\W*$", re.IGNORECASE)
+                        r"(?:next|then|instead|after(?:wards?)?(?: that)?))"
+                        # what it leads to: "what would that lead to?", "with what result?"
+                        r"|what (?:would|could|will|might|may|did|does|can) (?:that|this) "
+                        r"(?:lead to|result in|cause)|with what (?:result|effect)|what "
+                        r"(?:happens|happened|would happen|will happen) as a result)\W*$",
+                        re.IGNORECASE)
 # "What does he mean (by that)?", "what does that mean?", "meaning?": the words that go on.
 _MEANING = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what\s+(?:does|did|do)\s+(?:he|she|"
                       r"they|it|that|this)\s+mean(?:\s+by\s+(?:that|this|it))?|meaning|"

@@ -333,6 +333,17 @@ def test_what_happened_next_is_the_next_sentence(bot):
     assert again.answer.startswith("Trump’s official reason for trying to revisit the ban")
 
 
+def test_what_it_would_lead_to_is_the_next_sentence(bot):
+    assert asks_what_next("what would that lead to") and asks_what_next("With what result?")
+    assert asks_what_next("What could this cause?")
+    assert not asks_what_next("What can lead to a ban?")  # asks of the article, not of "that"
+    assert not asks_what_next("what would ZTE's ban lead to")
+    conversation = bot.conversation()
+    conversation.ask("What is Tim Maurer worried China might do?")
+    after = conversation.ask("what would that lead to")
+    assert after.answer == "That could severely hamper global trade." and not after.abstained
+
+
 def test_a_follow_up_about_an_article_removed_since_is_no_error(bot):
     # a conversation kept by a browser, whose article another user has removed since
     saved = [{"question": "Who runs Harbor Bikes?", "interpreted_as": "Who runs Harbor Bikes?",
