@@ -26,9 +26,9 @@ from rag.conversation import (Names, Turn, asked_for, asks_about, asks_for_more,
                               without_more)
 from rag.embed import OnnxEncoder, TorchEncoder, make_encoder
 from rag.mentions import Referent, person_asked_about, question_names
-from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
-                          enumerated_item, goes_on, opens_with_why, reason_for, said_by, speaker,
-                          who_said)
+from rag.pointing import (amount_for, asks_amount, asks_meaning, asks_what_next, asks_who_said,
+                          asks_why, asks_words_of, enumerated_item, goes_on, opens_with_why,
+                          reason_for, said_by, speaker, who_said)
 from rag.errors import ArgumentError, QuestionError
 from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildStep, for interfaces
 from rag.index import Document, Index, load_index
@@ -317,6 +317,8 @@ class Chatbot(Library):
             place = reason_for(sentences, at, previous.interpreted_as)
         elif asks_meaning(question):
             place = goes_on(sentences, at)
+        elif asks_amount(question):
+            place = amount_for(sentences, at)
         else:
             place = enumerated_item(question, sentences, at)
         return (query, base + place, None) if place is not None else None

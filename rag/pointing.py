@@ -93,6 +93,30 @@ def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> in
     return min(wanted, key=lambda p: (abs(p - at), p)) if wanted else None
 
 
+# "by how much?", "how many?": nothing asked but the amount of what the previous answer told.
+_AMOUNT_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:by\s+)?how\s+(?:much|many)"
+                          r"(?:\s+(?:more|less|fewer|exactly))?\W*$", re.IGNORECASE)
+_AMOUNTS = frozenset({"PERCENT", "MONEY", "QUANTITY", "CARDINAL"})
+_AMOUNT_LOOK_AHEAD = 2  # sentences after the previous answer that may give its amount
+
+
+def asks_amount(question: str) -> bool:
+    """Whether the question asks only how much ("by how much?", "and how many?")."""
+    return bool(_AMOUNT_ONLY.match(question))
+
+
+def amount_for(sentences: Sequence[Sentence], at: int) -> int | None:
+    """The sentence that gives the amount of what the sentence at `at` tells: that one if
+    it holds an amount in figures, else the next of the few after it that does ("Reyes
+    defeated … Becker …" / "Reyes received 18,612 votes, or 51.8 percent …"); None if none."""
+    for place in range(at, min(at + 1 + _AMOUNT_LOOK_AHEAD, len(sentences))):
+        sentence = sentences[place]
+        if any(e.label in _AMOUNTS and any(c.isdigit() for c in sentence.text_of(e))
+               for e in sentence.entities):
+            return place
+    return None
+
+
 def asks_meaning(question: str) -> bool:
     """Whether the question asks only what the previous answer means ("what does he mean
     by that?"): the sentence that goes on from it."""

@@ -14,9 +14,9 @@ from rag.conversation import (Names, Turn, asked_for, asks_about, asks_for_more,
                               without_more)
 from rag.errors import ConfigError
 from rag.mentions import Referent, plural_phrase, question_names
-from rag.pointing import (asks_meaning, asks_what_next, asks_who_said, asks_why, asks_words_of,
-                          enumerated_item, goes_on, opens_with_why, reason_for, said_by, speaker,
-                          who_said)
+from rag.pointing import (asks_amount, asks_meaning, asks_what_next, asks_who_said, asks_why,
+                          asks_words_of, enumerated_item, goes_on, opens_with_why, reason_for,
+                          said_by, speaker, who_said)
 from rag.rank import asks_for_kind, shipped_params
 
 
@@ -919,3 +919,22 @@ def test_a_title_tells_he_or_she(tmp_path, bot_over):
     assert follow_up(council, "Why did Greg Whitaker vote against the housing plan?",
                      "What else did the councilman do?").interpreted_as == (
         "What else did Whitaker do?")
+
+
+def test_by_how_much_is_the_amount_of_what_the_previous_answer_told(tmp_path, bot_over):
+    assert asks_amount("by how much?") and asks_amount("And how many?")
+    assert not asks_amount("How much did the plant cost?") and not asks_amount("how long?")
+    plant = bot_over(tmp_path, {"plant.txt": (
+        "Mill Shuts Night Shift\n\n"
+        "Brandt Paper said on Monday that output at its Millbrook plant had fallen sharply "
+        "since the spring. Production dropped to 1,200 tons a week, from 2,000 tons a year "
+        "ago. The company blamed weak demand from packaging makers.\n\n"
+        "The plant employs 340 people, and union leader Rosa Hale said the night shift "
+        "would end in June.\n")})
+    chat = plant.conversation()
+    first = chat.ask("What happened to output at the Millbrook plant?")
+    assert first.answer.startswith("Brandt Paper said on Monday that output")
+    amount = chat.ask("by how much?")  # the sentence after it gives the figures
+    assert amount.answer.startswith("Production dropped to 1,200 tons") and not amount.abstained
+    again = chat.ask("how many?")  # that one holds figures itself: it stays
+    assert again.answer.startswith("Production dropped to 1,200 tons")
