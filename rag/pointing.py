@@ -163,7 +163,7 @@ def reason_for(sentences: Sequence[Sentence], at: int, asked: str = "") -> int |
         return at
     if at + 1 < len(sentences) and sentences[at + 1].paragraph - sentences[at].paragraph <= 1:
         after = sentences[at + 1].text
-        if _gives_reason(after) or _SAYING.search(after):
+        if _gives_reason(after) or _SAYING.search(after) or _OPENS_QUOTE.match(after):
             return at + 1
     if _POINTS_BACK.match(sentences[at].text) and at > 0:
         return at - 1

@@ -938,3 +938,9 @@ def test_by_how_much_is_the_amount_of_what_the_previous_answer_told(tmp_path, bo
     assert amount.answer.startswith("Production dropped to 1,200 tons") and not amount.abstained
     again = chat.ask("how many?")  # that one holds figures itself: it stays
     assert again.answer.startswith("Production dropped to 1,200 tons")
+
+
+def test_why_after_a_quote_is_where_the_speaker_goes_on(bot):
+    segal = follow_up(bot, "What did Adam Segal say about the U.S.-Russia tech relationship?",
+                      "why's that?")
+    assert segal.answer.startswith("“It’s Kaspersky and it’s hard to think of many other Russian")
