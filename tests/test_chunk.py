@@ -165,6 +165,31 @@ def test_a_person_named_like_a_place_or_an_organization_is_not_a_person():
                                                      "PERSON", "PERSON"]  # a surname; one word
 
 
+def test_a_first_name_and_a_surname_are_a_person_whatever_the_tagger_said():
+    text, entities = named(("Nadine Rourke", "ORG"), ("Derek Omondi", "GPE"),
+                           ("Rourke", "ORG"),  # her surname, by the long form
+                           ("Georgia Tech", "ORG"), ("Virginia Beach", "GPE"),
+                           ("Maritime Credit Union", "ORG"), ("Harlow Creek", "ORG"),
+                           ("Marcus Bell Foods", "ORG"), ("Green Bay", "GPE"),
+                           ("Helen Park", "FAC"), ("Dillon Avenue", "FAC"))
+    corrected = _with_kinds_corrected(text, [[(0, len(text), tuple(entities))]])
+    assert [e.label for e in corrected[0][0][2]] == [
+        "PERSON", "PERSON", "PERSON", "ORG", "GPE", "ORG", "ORG", "ORG", "GPE",
+        "PERSON",  # a council member: a first name and a surname, though "park" is a word
+        "FAC"]
+
+
+def test_misread_people_are_people_in_a_built_article(tmp_path, bot_over):
+    festival = bot_over(tmp_path, {"festival.txt": (
+        "Harbor Festival Cancelled\n\n"
+        "Organizers cancelled the Harbor Festival on Tuesday, citing costs. Singer-songwriter "
+        "Leah Whitcombe, who was due to headline the main stage, wrote that she was "
+        "\"heartbroken.\" \"Audiences are buying later,\" said Nadine Rourke, the "
+        "network's executive director.\n")})
+    kinds = festival.retriever.entity_kinds
+    assert kinds["leah whitcombe"] == "PERSON" and kinds["nadine rourke"] == "PERSON"
+
+
 def _paragraph_spans(text):
     spans, start = [], 0
     for paragraph in text.split("\n\n"):
