@@ -418,11 +418,14 @@ def _short_name_kinds(text: str, entities: list[Entity]) -> dict[str, str]:
         kinds[e.label] = kinds.get(e.label, 0) + 1
     kind_of = {name: max(kinds, key=kinds.get) for name, kinds in counts.items()}
     named_in_full: dict[str, int] = {}  # surname -> mentions of the full names it ends
+    first_named: set[str] = set()  # surnames of full names that open with a first name
     opened: dict[str, dict[str, int]] = {}  # name -> kinds of the longer names it opens
     for name, kinds in counts.items():
         words = name.split()
         if len(words) > 1 and kind_of[name] == "PERSON":
             named_in_full[words[-1]] = named_in_full.get(words[-1], 0) + sum(kinds.values())
+            if words[0] in _first_names():
+                first_named.add(words[-1])
         for n in range(1, len(words)):
             longer = opened.setdefault(" ".join(words[:n]), {})
             for label, count in kinds.items():
@@ -432,8 +435,13 @@ def _short_name_kinds(text: str, entities: list[Entity]) -> dict[str, str]:
         if name in named_in_full:
             people = named_in_full[name] + kinds.get("PERSON", 0)
             others = sum(count for label, count in kinds.items() if label != "PERSON")
+            # "Reyes" (9 ORG) after "Angela Reyes": a first name says the long form is a
+            # person, and a surname that opens no longer name of another kind is theirs
+            # ("Harvard" opens "Harvard University")
+            firsted = name in first_named and not any(
+                label != "PERSON" for label in opened.get(name, {}))
             if (kind_of[name] in _MISTAKEN_SURNAME | {"PERSON"} and others
-                    and others <= _SURNAME_RATIO * people):
+                    and (others <= _SURNAME_RATIO * people or firsted)):
                 relabel[name] = "PERSON"
         elif kind_of[name] == "PERSON" and name in opened:
             longer = max(opened[name], key=opened[name].get)
