@@ -146,9 +146,16 @@ def test_short_names_take_the_kind_of_their_long_form_within_limits():
     text, entities = named(("Naomi Thorsen", "PERSON"), ("Thorsen", "ORG"),
                            ("Cindervale Technologies", "ORG"), ("Cindervale", "PERSON"))
     assert _short_name_kinds(text, entities) == {"Thorsen": "PERSON", "Cindervale": "ORG"}
-    # a name mostly used for something else ("Harvard" after "John Harvard") stays that
-    text, entities = named(("John Harvard", "PERSON"), *[("Harvard", "ORG")] * 4)
+    # a name mostly used for something else ("Harvard" after "John Harvard") stays that:
+    # it opens longer names of that kind, or the long form opens with no first name
+    text, entities = named(("John Harvard", "PERSON"), *[("Harvard", "ORG")] * 4,
+                           ("Harvard University", "ORG"))
     assert _short_name_kinds(text, entities) == {}
+    text, entities = named(("Q. Turing", "PERSON"), *[("Turing", "ORG")] * 4)
+    assert _short_name_kinds(text, entities) == {}
+    # else the surname of a first name is that person, however often it is misread
+    text, entities = named(("Angela Reyes", "PERSON"), *[("Reyes", "ORG")] * 9)
+    assert _short_name_kinds(text, entities) == {"Reyes": "PERSON"}
     # a place that ends a "person" (a tagging error) stays a place; a first name stays a person
     text, entities = named(("Ali Pakistan", "PERSON"), ("Pakistan", "GPE"),
                            ("Farida Haddad", "PERSON"), ("Farida", "PERSON"))
