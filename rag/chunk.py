@@ -365,6 +365,7 @@ _MISREAD_PERSON = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WOR
 
 @lru_cache(maxsize=1)
 def _first_names() -> frozenset[str]:
+    """People's first names, of every locale in _FIRST_NAME_LOCALES (about 5,400)."""
     import importlib
 
     names: set[str] = set()
@@ -438,10 +439,10 @@ def _short_name_kinds(text: str, entities: list[Entity]) -> dict[str, str]:
             # "Reyes" (9 ORG) after "Angela Reyes": a first name says the long form is a
             # person, and a surname that opens no longer name of another kind is theirs
             # ("Harvard" opens "Harvard University")
-            firsted = name in first_named and not any(
+            by_first_name = name in first_named and not any(
                 label != "PERSON" for label in opened.get(name, {}))
             if (kind_of[name] in _MISTAKEN_SURNAME | {"PERSON"} and others
-                    and (others <= _SURNAME_RATIO * people or firsted)):
+                    and (others <= _SURNAME_RATIO * people or by_first_name)):
                 relabel[name] = "PERSON"
         elif kind_of[name] == "PERSON" and name in opened:
             longer = max(opened[name], key=opened[name].get)

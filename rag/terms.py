@@ -62,7 +62,8 @@ IRREGULAR = {past: verb for verb, forms in {
     "withdraw": "withdrew withdrawn", "undertake": "undertook undertaken",
 }.items() for past in forms.split()}
 
-ANALYZER_VERSION = 2  # 2: contractions split; bump when terms change: stored BM25 postings go stale
+# Bump when terms change: stored BM25 postings go stale. 2: contractions split.
+ANALYZER_VERSION = 2
 
 _WORDS = re.compile(r"[a-z0-9]+(?:\.[a-z](?=\.))?(?:['’][a-z]+)?")
 # "he'd", "didn't", "they're": the word before the contraction stays ("won't" -> "will").
