@@ -34,7 +34,7 @@ from rag.build import BuildStep, Progress, ensure_index  # noqa: F401 - BuildSte
 from rag.index import Document, Index, load_index
 from rag.library import Article, BuildReport, FileAdded, Library, SkippedFile, article_id
 from rag.rank import (Ranked, Ranker, Ranking, asks_for_kind, asks_for_name,
-                      asks_for_organization, names_new)
+                      asks_for_organization, expected_labels, names_new)
 from rag.store import read_pointer
 from rag.retrieve import Retriever, ScoredSentence
 
@@ -318,7 +318,7 @@ class Chatbot(Library):
         elif asks_meaning(question):
             place = goes_on(sentences, at)
         elif asks_amount(question):
-            place = amount_for(sentences, at)
+            place = amount_for(sentences, at, expected_labels(question))
         else:
             place = enumerated_item(question, sentences, at)
         return (query, base + place, None) if place is not None else None

@@ -364,7 +364,7 @@ _MISREAD_PERSON = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WOR
 
 
 @lru_cache(maxsize=1)
-def _first_names() -> frozenset[str]:
+def _given_names() -> frozenset[str]:
     """People's first names, of every locale in _FIRST_NAME_LOCALES (about 5,400)."""
     import importlib
 
@@ -383,7 +383,7 @@ def _by_name(name: str, label: str) -> str:
     if (label in _MISREAD_PERSON and len(words) == 2
             and all(re.fullmatch(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*", w) for w in words)
             and words[1] not in _HEAD_KINDS and words[1] not in _PLACE_WORDS
-            and words[0] in _first_names()):
+            and words[0] in _given_names()):
         return "PERSON"
     return label
 
@@ -425,7 +425,7 @@ def _short_name_kinds(text: str, entities: list[Entity]) -> dict[str, str]:
         words = name.split()
         if len(words) > 1 and kind_of[name] == "PERSON":
             named_in_full[words[-1]] = named_in_full.get(words[-1], 0) + sum(kinds.values())
-            if words[0] in _first_names():
+            if words[0] in _given_names():
                 first_named.add(words[-1])
         for n in range(1, len(words)):
             longer = opened.setdefault(" ".join(words[:n]), {})

@@ -96,7 +96,6 @@ def enumerated_item(question: str, sentences: Sequence[Sentence], at: int) -> in
 # "by how much?", "how many?": nothing asked but the amount of what the previous answer told.
 _AMOUNT_ONLY = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:by\s+)?how\s+(?:much|many)"
                           r"(?:\s+(?:more|less|fewer|exactly))?\W*$", re.IGNORECASE)
-_AMOUNTS = frozenset({"PERCENT", "MONEY", "QUANTITY", "CARDINAL"})
 _AMOUNT_LOOK_AHEAD = 2  # sentences after the previous answer that may give its amount
 
 
@@ -105,13 +104,14 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT_ONLY.match(question))
 
 
-def amount_for(sentences: Sequence[Sentence], at: int) -> int | None:
-    """The sentence that gives the amount of what the sentence at `at` tells: that one if
-    it holds an amount in figures, else the next of the few after it that does ("Reyes
-    defeated … Becker …" / "Reyes received 18,612 votes, or 51.8 percent …"); None if none."""
+def amount_for(sentences: Sequence[Sentence], at: int, labels: frozenset[str]) -> int | None:
+    """The sentence that gives the amount of what the sentence at `at` tells, as an entity
+    of one of `labels` (the kinds the question asks for) in figures: that sentence if it
+    holds one, else the next of the few after it that does ("Reyes defeated … Becker …" /
+    "Reyes received 18,612 votes, or 51.8 percent …"); None if none."""
     for place in range(at, min(at + 1 + _AMOUNT_LOOK_AHEAD, len(sentences))):
         sentence = sentences[place]
-        if any(e.label in _AMOUNTS and any(c.isdigit() for c in sentence.text_of(e))
+        if any(e.label in labels and any(c.isdigit() for c in sentence.text_of(e))
                for e in sentence.entities):
             return place
     return None
