@@ -26,6 +26,7 @@ import numpy as np
 
 from rag.chunk import Sentence
 from rag.embed import QuestionVectors
+from rag.mentions import mentions
 from rag.retrieve import STOPWORDS, Retriever, ScoredSentence
 
 # One word between "which"/"what" and the noun ("what Egyptian president"), not a verb
@@ -188,13 +189,8 @@ def asks_for_name(question: str) -> frozenset[str]:
 
 def names_new(sentence: Sentence, labels: frozenset[str], question: str) -> bool:
     """Whether the sentence holds a name of one of `labels` that the question does not."""
-    return any(e.label in labels and not _names(question, sentence.text_of(e))
+    return any(e.label in labels and not mentions(question, sentence.text_of(e))
                for e in sentence.entities)
-
-
-def _names(question: str, name: str) -> bool:
-    """Whether the question names `name` itself, as whole words ("Li" is not in "policy")."""
-    return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question, re.IGNORECASE))
 
 
 def answer_entity(sentence: Sentence, labels: frozenset[str], question: str) -> tuple[int, int] | None:
@@ -412,7 +408,7 @@ def sentence_features(question: str, q: QuestionTerms, candidates: list[ScoredSe
             # "who discovered …?" is asked of a person first: a sentence that names only the
             # museum and the country has the kind "who" allows, but not the likely one
             "person_missing": float(asks_person and not any(
-                e.label == "PERSON" and not _names(question, s.text_of(e)) for e in s.entities)),
+                e.label == "PERSON" and not mentions(question, s.text_of(e)) for e in s.entities)),
             # a news story's first paragraph sums it all up, and names most of what any
             # question about it names, without answering the detail asked
             "lead": float(s.paragraph == 1),
